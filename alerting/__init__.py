@@ -1,0 +1,1 @@
+"""Alerting: turns scores into deduplicated alerts and dispatches work orders."""

@@ -1,0 +1,1 @@
+"""Benchmarks: speed, memory and accuracy measured against baselines in the same run."""

@@ -1,0 +1,1 @@
+"""Collector: reads device telemetry (MQTT, serial), decodes it and stores it durably."""

@@ -1,0 +1,1 @@
+"""Config: the validated configuration tree of HTM Edge (a leaf package)."""

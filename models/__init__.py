@@ -1,0 +1,1 @@
+"""Models: online anomaly scoring and failure prediction on numpy arrays."""

@@ -1,0 +1,1 @@
+"""Simulators: realistic device fleets with injected faults, speaking the real protocols."""
