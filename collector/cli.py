@@ -1,0 +1,209 @@
+"""The ``htm-edge`` command line: run, demo, check-config, simulate, score-csv.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from collector.errors import CollectorError
+from config.errors import ConfigError
+from config.loader import load_config
+from config.schema import HtmConfig
+from models.errors import ModelError
+
+__all__ = ["main"]
+
+log = logging.getLogger("htm_edge")
+
+
+def _version() -> str:
+    try:
+        return version("htm-edge")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+
+
+def _summary_lines(cfg: HtmConfig) -> list[str]:
+    broker = cfg.broker
+    modalities = Counter(d.modality.value for d in cfg.inventory.devices)
+    return [
+        f"gateway: site={cfg.gateway.site} data_dir={cfg.gateway.data_dir}",
+        f"broker: {'embedded ' if broker.embedded else ''}{broker.host}:{broker.port}",
+        "sources: " + ", ".join(f"{s.name} ({s.type}: {' '.join(s.topics)})" for s in cfg.sources),
+        "sinks: " + ", ".join(f"{s.name} ({s.type})" for s in cfg.sinks),
+        f"models: detector={cfg.models.detector}",
+        f"alerting: {len(cfg.alerting.rules)} rules, {len(cfg.alerting.notifiers)} notifiers, "
+        f"{len(cfg.alerting.engineers)} engineers",
+        f"inventory: {len(cfg.inventory.devices)} devices "
+        + (
+            f"({', '.join(f'{k}: {v}' for k, v in sorted(modalities.items()))})"
+            if modalities
+            else ""
+        ),
+        f"simulation: {len(cfg.simulation.devices)} devices, "
+        f"{sum(1 for d in cfg.simulation.devices if d.fault)} with injected faults",
+    ]
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    cfg = load_config(args.file)
+    print(f"OK: {args.file} is a valid HTM Edge config")
+    for line in _summary_lines(cfg):
+        print(f"  {line}")
+    return 0
+
+
+def _install_stop_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _run_daemon(cfg: HtmConfig) -> int:
+    from collector.daemon import Daemon
+    from collector.embedded_broker import EmbeddedBroker
+
+    stop = asyncio.Event()
+    _install_stop_handlers(stop)
+    if cfg.broker.embedded:
+        async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
+            cfg = cfg.model_copy(
+                update={"broker": cfg.broker.model_copy(update={"port": broker.port})}
+            )
+            summary = await Daemon(cfg).run(stop)
+    else:
+        summary = await Daemon(cfg).run(stop)
+    log.info("event=daemon_stopped summary=%s", json.dumps(summary.counters))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    _setup_logging(cfg.gateway.log_level)
+    return asyncio.run(_run_daemon(cfg))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from collector.demo import run_demo
+
+    cfg = load_config(args.config)
+    _setup_logging("WARNING")
+    print(
+        f"HTM Edge demo: {len(cfg.simulation.devices)} simulated devices, "
+        f"{args.duration:g} s at {cfg.simulation.speedup:g}x simulated time. "
+        "Work orders print below as they are dispatched.",
+        flush=True,
+    )
+    summary = asyncio.run(run_demo(cfg, args.duration))
+    print(
+        f"\nDemo summary: {summary.devices} devices, {summary.readings_received} readings "
+        f"received, {summary.readings_stored} stored, {summary.frames_malformed} malformed "
+        f"frames, {summary.alerts_dispatched} alert notifications dispatched."
+    )
+    for alert in summary.alerts:
+        print(
+            f"  - {alert['kind']}: {alert['device_id']} {alert['failure_mode']} "
+            f"({', '.join(alert['signals'])})"
+        )
+    if args.json:
+        doc = summary.to_dict()
+        doc.pop("counters")
+        print(json.dumps(doc, sort_keys=True))
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from simulators.cli import run_simulate
+
+    cfg = load_config(args.config)
+    _setup_logging(cfg.gateway.log_level)
+    return asyncio.run(run_simulate(args, cfg))
+
+
+def _cmd_score_csv(args: argparse.Namespace) -> int:
+    from models.offline import score_csv
+
+    _setup_logging("WARNING")
+    summary = score_csv(args.input, args.output, args.detector)
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from simulators.cli import add_simulate_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="htm-edge",
+        description="Vendor-neutral predictive maintenance for hospital medical equipment.",
+    )
+    parser.add_argument("--version", action="version", version=f"htm-edge {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the gateway daemon")
+    run.add_argument("--config", type=Path, default=None, help="TOML config (default: embedded)")
+    run.set_defaults(func=_cmd_run)
+
+    demo = sub.add_parser("demo", help="embedded broker + simulated fleet + daemon, in one go")
+    demo.add_argument("--duration", type=float, default=60.0, help="real seconds (default 60)")
+    demo.add_argument("--json", action="store_true", help="end with one JSON summary line")
+    demo.add_argument("--config", type=Path, default=None, help="TOML config (default: embedded)")
+    demo.set_defaults(func=_cmd_demo)
+
+    check = sub.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=_cmd_check_config)
+
+    simulate = sub.add_parser("simulate", help="publish the simulated fleet to a broker")
+    simulate.add_argument(
+        "--config", type=Path, default=None, help="TOML config (default: embedded)"
+    )
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(func=_cmd_simulate)
+
+    score = sub.add_parser("score-csv", help="score timestamp,value CSV files offline")
+    score.add_argument("input", type=Path, help="a CSV file or a directory of them")
+    score.add_argument("output", type=Path, help="output file, or directory for a directory")
+    score.add_argument("--detector", default=None, help="detector name (default: the default)")
+    score.set_defaults(func=_cmd_score_csv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``htm-edge`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"htm-edge: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ModelError as exc:
+        print(f"htm-edge: input error: {exc}", file=sys.stderr)
+        return 2
+    except (CollectorError, OSError) as exc:
+        print(f"htm-edge: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Dead-letter store: every frame that could not be decoded is kept, with why and where from.
+
+Nothing a device sent is thrown away: a malformed payload is counted, logged
+with its source and stored here (SQLite) so it can be inspected and replayed
+after a codec fix.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from collector.protocols.base import Frame
+
+__all__ = ["DeadLetterStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at REAL NOT NULL,
+    source TEXT NOT NULL,
+    error TEXT NOT NULL,
+    payload BLOB NOT NULL
+)
+"""
+
+
+class DeadLetterStore:
+    """Append-only SQLite table of undecodable frames."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def put(self, frame: Frame, error: str) -> None:
+        """Store ``frame`` with the reason it was rejected (durable on return)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO dead_letters (received_at, source, error, payload) VALUES (?,?,?,?)",
+                (frame.received_at, frame.source, error, frame.payload),
+            )
+            self._db.commit()
+
+    def count(self) -> int:
+        """Number of stored dead letters."""
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
