@@ -1,0 +1,48 @@
+"""The ``Notifier`` role: deliver one alert event with its work order somewhere.
+
+Implementations (console now; webhook, SMTP, MQTT later) live one per module
+under :mod:`alerting.notifiers`, keyed by their config ``type``. ``send`` is a
+coroutine so network notifiers can await I/O; the caller (the daemon's
+dispatcher) owns retries and the outbox. I/O starts in ``send`` or
+``__aenter__``, never in the constructor.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import ClassVar
+
+from alerting.types import AlertEvent, WorkOrder
+
+__all__ = ["Notifier"]
+
+
+class Notifier(ABC):
+    """Deliver alert events; an async context manager for transports that hold resources."""
+
+    #: registry key, equal to the config ``type`` and the module name
+    type_name: ClassVar[str]
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sent = 0
+
+    @abstractmethod
+    async def send(self, event: AlertEvent, order: WorkOrder) -> None:
+        """Deliver one event and its work order; raise ``AlertingError`` on failure."""
+
+    async def aclose(self) -> None:
+        """Release resources (connections, files); the default holds none."""
+        return None
+
+    async def __aenter__(self) -> Notifier:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

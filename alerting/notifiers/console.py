@@ -1,0 +1,64 @@
+"""The ``console`` notifier: work orders as text blocks or JSON lines on a stream.
+
+Examples
+--------
+>>> import io
+>>> from config.schema import ConsoleNotifierConfig
+>>> n = ConsoleNotifier(ConsoleNotifierConfig(format="json"), stream=io.StringIO())
+>>> n.name
+'console'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import ClassVar, TextIO
+
+from alerting.errors import AlertingError
+from alerting.notifiers.base import Notifier
+from alerting.types import AlertEvent, WorkOrder, json_safe
+from config.schema import ConsoleNotifierConfig
+
+__all__ = ["ConsoleNotifier"]
+
+
+class ConsoleNotifier(Notifier):
+    """Write each event to ``stream``: a text block (``text``) or one JSON object per line.
+
+    Parameters
+    ----------
+    cfg:
+        The notifier's config section.
+    stream:
+        Where to write; standard output by default.
+    """
+
+    type_name: ClassVar[str] = "console"
+
+    def __init__(self, cfg: ConsoleNotifierConfig, stream: TextIO | None = None) -> None:
+        super().__init__(cfg.name)
+        self.cfg = cfg
+        self.stream = stream if stream is not None else sys.stdout
+
+    def render(self, event: AlertEvent, order: WorkOrder) -> str:
+        """Return exactly what :meth:`send` writes (ends with a newline)."""
+        if self.cfg.format == "json":
+            record = {
+                "event": str(event.kind),
+                "ts": event.ts,
+                "key": event.alert.key,
+                "reason": event.reason,
+                "work_order": order.to_dict(),
+            }
+            return json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False) + "\n"
+        return order.to_text() + "\n\n"
+
+    async def send(self, event: AlertEvent, order: WorkOrder) -> None:
+        """Write the event and flush the stream."""
+        try:
+            self.stream.write(self.render(event, order))
+            self.stream.flush()
+        except (OSError, ValueError) as exc:
+            raise AlertingError(f"notifier {self.name!r}: cannot write to console: {exc}") from exc
+        self.sent += 1

@@ -1,0 +1,117 @@
+"""Failure-mode catalogue: the signal/mode contract with the simulators, fallbacks, units."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerting import catalog
+from config.schema import Modality
+
+CONTRACT = {
+    Modality.MRI: {
+        "helium_level_pct": "MR.COLDHEAD.DEGRADATION",
+        "coldhead_2nd_stage_k": "MR.COLDHEAD.DEGRADATION",
+        "coldhead_1st_stage_k": "MR.COLDHEAD.DEGRADATION",
+        "cryostat_pressure_psig": "MR.COLDHEAD.DEGRADATION",
+        "cryostat_heater_duty_pct": "MR.COLDHEAD.DEGRADATION",
+        "compressor_supply_mpa": "MR.COMPRESSOR.GAS_LEAK",
+        "compressor_return_mpa": "MR.COMPRESSOR.GAS_LEAK",
+        "cooling_water_in_c": "MR.CHILLER.DEGRADATION",
+        "room_temp_c": "MRI.ROOM_TEMP_C.ANOMALY",
+    },
+    Modality.CT: {
+        "filament_current_a": "CT.TUBE.FILAMENT_WEAR",
+        "tube_arc_count": "CT.TUBE.ARCING",
+        "anode_drive_current_a": "CT.ANODE.BEARING_WEAR",
+        "gantry_rotation_jitter_ms": "CT.ANODE.BEARING_WEAR",
+        "tube_oil_temp_c": "CT.TUBE_OIL_TEMP_C.ANOMALY",
+        "detector_temp_c": "CT.DETECTOR_TEMP_C.ANOMALY",
+    },
+    Modality.INFUSION_PUMP: {
+        "battery_voltage_v": "PUMP.BATTERY.END_OF_LIFE",
+        "battery_soh_pct": "PUMP.BATTERY.END_OF_LIFE",
+        "motor_current_ma": "PUMP.MECHANISM.WEAR",
+        "occlusion_baseline_mmhg": "PUMP.OCCLUSION_SENSOR.DRIFT",
+    },
+    Modality.VENTILATOR: {
+        "o2_cell_mv": "VENT.O2_CELL.DEPLETION",
+        "blower_current_a": "VENT.BLOWER.WEAR",
+        "internal_leak_ml_min": "VENT.EXP_VALVE.LEAK",
+        "peep_error_cmh2o": "VENT.EXP_VALVE.LEAK",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("modality", "signal", "mode"),
+    [(m, s, f) for m, table in CONTRACT.items() for s, f in table.items()],
+)
+def test_signal_to_failure_mode_contract(modality: Modality, signal: str, mode: str) -> None:
+    assert catalog.failure_mode_for(modality, signal) == mode
+    assert catalog.unit_for(signal) != ""
+
+
+def test_catalog_holds_exactly_the_contract_modes() -> None:
+    expected = {f for t in CONTRACT.values() for f in t.values() if not f.endswith(".ANOMALY")}
+    assert set(catalog.CATALOG) == expected
+
+
+@pytest.mark.parametrize("mode_id", sorted(catalog.CATALOG))
+def test_every_entry_is_complete(mode_id: str) -> None:
+    mode = catalog.lookup(mode_id)
+    assert mode.id == mode_id
+    assert mode.description and mode.subsystem
+    assert mode.recommended_checks and mode.likely_parts and mode.safety_notes
+    assert 0 < mode.response_time_h <= 168
+    for signal in mode.signals:
+        assert catalog.failure_mode_for(mode.modality, signal) == mode_id
+
+
+def test_mr_helium_response_is_24_h() -> None:
+    assert catalog.lookup(catalog.failure_mode_for("mri", "helium_level_pct")).response_time_h == 24
+
+
+def test_fallback_id_is_upper_case() -> None:
+    assert catalog.fallback_id("patient_monitor", "nibp_retries") == (
+        "PATIENT_MONITOR.NIBP_RETRIES.ANOMALY"
+    )
+    assert catalog.failure_mode_for(Modality.DIALYSIS, "conductivity_ms_cm") == (
+        "DIALYSIS.CONDUCTIVITY_MS_CM.ANOMALY"
+    )
+
+
+def test_wrong_modality_falls_back_but_other_infers_from_signal() -> None:
+    assert catalog.failure_mode_for("ct", "helium_level_pct") == "CT.HELIUM_LEVEL_PCT.ANOMALY"
+    assert catalog.failure_mode_for("other", "o2_cell_mv") == "VENT.O2_CELL.DEPLETION"
+    assert catalog.modality_of_signal("tube_arc_count") is Modality.CT
+    assert catalog.modality_of_signal("nope") is None
+
+
+def test_unknown_ids_get_a_generic_playbook() -> None:
+    mode = catalog.lookup("PATIENT_MONITOR.NIBP_RETRIES.ANOMALY")
+    assert mode.modality is Modality.PATIENT_MONITOR
+    assert "nibp_retries" in mode.description
+    assert mode.response_time_h == catalog.FALLBACK_RESPONSE_H
+    custom = catalog.lookup("SITE.SPECIAL")
+    assert custom.modality is Modality.OTHER and custom.recommended_checks
+
+
+def test_units() -> None:
+    assert catalog.unit_for("internal_leak_ml_min") == "mL/min"
+    assert catalog.unit_for("cooling_water_in_c") == "°C"
+    assert catalog.unit_for("charge_time_s") == "s"
+    assert catalog.unit_for("fan_rpm") == "rpm"
+    assert catalog.unit_for("self_test_code") == ""
+
+
+def test_agrees_with_the_simulator_catalogue() -> None:
+    """Cross-check the shared contract: same failure-mode ids, signals and units."""
+    sim = pytest.importorskip("simulators.catalog")
+    assert set(sim.FAILURE_MODES) == set(catalog.CATALOG)
+    for modality, specs in sim.SIGNALS.items():
+        for spec in specs:
+            assert catalog.unit_for(spec.name) == spec.unit, spec.name
+            if spec.name != catalog.IN_USE_SIGNAL:
+                assert catalog.modality_of_signal(spec.name) is modality, spec.name
+    for mode in sim.FAILURE_MODES.values():
+        assert catalog.CATALOG[mode.failure_mode].modality is mode.modality
