@@ -1,0 +1,325 @@
+"""Multivariate detector: Hotelling T² and SPE (Q) on an online PCA, per device.
+
+One stream is one device and one point is the vector of its ``d`` signals. Each
+stream keeps a running mean and covariance (``O(d²)`` state), standardises the
+signals, and fits a PCA on the shrunk correlation matrix. A point is scored by
+
+* **T²**, its Mahalanobis distance within the leading principal components
+  (a joint shift of the signals along their usual directions of variation), and
+* **Q** (the squared prediction error), its distance from that subspace
+  (a *correlation break*: signals that normally move together stop doing so).
+
+Each statistic is smoothed by a causal EWMA (faults on real equipment last
+seconds to hours, sensor noise does not) and turned into a tail probability under
+the fitted Gaussian model: T² through its F distribution (Hotelling's prediction
+form), Q through Box's approximation ``g·χ²_h``. The score is the probability
+that neither exceeds its observed value, ``max(p_T, p_Q)²`` (as if the two were
+independent), so 0.99 reads "beyond the 99th percentile of normal" for the pair.
+
+What it catches: correlation breaks and joint shifts that stay inside each
+signal's own normal range and are invisible to univariate detectors; slow
+changes of several signals at once. What it misses: changes that mimic the
+normal covariance within the warm-up's spread; a signal that drifts while the
+model adapts (adaptation is slow and only on points judged normal, but a drift
+slower than ``forget`` is learned); single-point spikes (smoothed away on
+purpose); anything not present in the ``d`` signals. A warm-up that already
+contains the fault makes it look normal.
+
+Lifecycle of a stream (only rows with every signal finite are learned):
+
+1. the first ``warmup`` points are learned (running mean and covariance) and
+   score 0; the model is fitted on them;
+2. afterwards every point is scored; the mean/covariance keep adapting with
+   weight ``max(1/n, forget)`` on points scoring below ``learn_below`` (times
+   ``anomalous_rate`` on the others), and the
+   model is refitted every ``refit_every`` learned points (``refit_every=0``, the
+   default, freezes the model after warm-up).
+
+Missing values: non-finite signals are imputed with the model's mean (they add
+nothing to the statistic); a row with no finite signal scores 0 and changes
+nothing; a row with some missing signals advances the smoother but is not
+learned into the mean/covariance.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from models.base import Detector, FloatArray, IntArray
+from models.detectors.multivariate_fit import PcaModel, fit_pca, q_cdf, t2_cdf
+from models.errors import ModelError
+
+__all__ = ["MultivariateDetector"]
+
+_INTS = ("count", "n_fit", "scored", "since_fit")
+_FLOATS = ("mean", "cov", "mu", "scale", "a_t", "a_q", "k", "g", "h", "sm_t", "sm_q")
+_STATE = _INTS + _FLOATS
+
+
+class MultivariateDetector(Detector):
+    """Online T² + Q detector over ``n_streams`` devices of ``n_features`` signals each.
+
+    Parameters
+    ----------
+    n_streams:
+        Number of devices (stream slots).
+    n_features:
+        Number of signals per device, ``d``; ``x`` passed to the methods has shape ``(m, d)``.
+    warmup:
+        Points learned before the first non-zero score; at least ``n_features + 2``.
+    explained_variance:
+        Share of standardised variance kept in the principal subspace of T²; ``1.0``
+        gives plain (shrunk) Mahalanobis distance and no Q.
+    shrinkage:
+        Shrinkage of the correlation matrix to identity, in ``(0, 1]``: floors every
+        eigenvalue, which bounds T² and Q for collinear or constant signals.
+    halflife:
+        Half-life, in points, of the EWMA smoothing T² and Q (``0`` = no smoothing).
+    forget:
+        Floor of the weight of a new point in the mean/covariance after warm-up
+        (``0`` = cumulative average; else ``1/forget`` ≈ memory in points).
+    learn_below:
+        After warm-up, points scoring below this are learned at full weight.
+    refit_every:
+        Refit the model after this many learned points after warm-up (``0`` = freeze
+        the model after warm-up, and learn nothing more).
+    anomalous_rate:
+        Fraction of the full weight given to points scoring ``>= learn_below`` (``0`` =
+        never learn them; a small value lets the model follow a lasting level change).
+    min_std:
+        Floor of each signal's standard deviation relative to its mean (see ``fit_pca``).
+
+    Notes
+    -----
+    State per device is ``3d² + 3d + 9`` numbers of 8 bytes, e.g. 1,800 bytes for
+    ``d = 8`` (:attr:`bytes_per_stream`). Scores are tail probabilities under the
+    fitted Gaussian model, so a threshold of 0.99 reads "beyond the 99th percentile
+    of normal"; real signals are rarely Gaussian, so expect more alarms than that.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> det = MultivariateDetector(n_streams=1, n_features=2, warmup=200)
+    >>> z = rng.normal(size=(300, 1))
+    >>> xs = np.hstack([z, z + 0.1 * rng.normal(size=(300, 1))])
+    >>> idx = np.array([0])
+    >>> for row in xs:
+    ...     s = det.process_many(idx, row[None, :], np.zeros(1))
+    >>> broken = np.array([[1.0, -1.0]])  # each in range, jointly impossible
+    >>> for _ in range(20):
+    ...     s = det.process_many(idx, broken, np.zeros(1))
+    >>> bool(s[0] > 0.99)
+    True
+    """
+
+    name: ClassVar[str] = "multivariate"
+    multivariate: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        n_streams: int = 1,
+        *,
+        n_features: int,
+        warmup: int = 400,
+        explained_variance: float = 0.9,
+        shrinkage: float = 0.05,
+        halflife: float = 10.0,
+        forget: float = 0.0,
+        learn_below: float = 0.9,
+        refit_every: int = 0,
+        anomalous_rate: float = 0.0,
+        min_std: float = 1e-4,
+    ) -> None:
+        if n_features < 1:
+            raise ModelError(f"multivariate: n_features must be >= 1, got {n_features}")
+        if warmup < n_features + 2:
+            raise ModelError(
+                f"multivariate: warmup must be >= n_features + 2 = {n_features + 2}, got {warmup}"
+            )
+        if not 0.0 < shrinkage <= 1.0:
+            raise ModelError(f"multivariate: shrinkage must lie in (0, 1], got {shrinkage}")
+        if not 0.0 < explained_variance <= 1.0:
+            raise ModelError(
+                f"multivariate: explained_variance must lie in (0, 1], got {explained_variance}"
+            )
+        if halflife < 0 or refit_every < 0 or min_std < 0:
+            raise ModelError("multivariate: halflife, refit_every and min_std must be >= 0")
+        if not (0.0 <= forget < 1.0 and 0.0 <= anomalous_rate <= 1.0):
+            raise ModelError("multivariate: forget must lie in [0, 1), anomalous_rate in [0, 1]")
+        super().__init__(n_streams)
+        self.n_features = n_features
+        self.warmup = warmup
+        self.explained_variance = explained_variance
+        self.shrinkage = shrinkage
+        self.halflife = halflife
+        self.forget = forget
+        self.learn_below = learn_below
+        self.refit_every = refit_every
+        self.anomalous_rate = anomalous_rate
+        self.min_std = min_std
+        self._alpha = 1.0 if halflife == 0 else 1.0 - 0.5 ** (1.0 / halflife)
+        self._alloc(n_streams)
+
+    # ----------------------------------------------------------------- state
+    def _alloc(self, n: int) -> None:
+        d = self.n_features
+        self.count: IntArray = np.zeros(n, dtype=np.intp)  # points learned
+        self.n_fit: IntArray = np.zeros(n, dtype=np.intp)  # sample size of the model (0: none)
+        self.scored: IntArray = np.zeros(n, dtype=np.intp)  # points smoothed since warm-up
+        self.since_fit: IntArray = np.zeros(n, dtype=np.intp)  # points learned since the fit
+        self.mean = np.zeros((n, d))
+        self.cov = np.zeros((n, d, d))
+        self.mu = np.zeros((n, d))
+        self.scale = np.ones((n, d))
+        self.a_t = np.zeros((n, d, d))
+        self.a_q = np.zeros((n, d, d))
+        self.k = np.ones(n)
+        self.g = np.ones(n)
+        self.h = np.ones(n)
+        self.sm_t = np.zeros(n)
+        self.sm_q = np.zeros(n)
+
+    def grow(self, n_streams: int) -> None:
+        """Make room for at least ``n_streams`` devices; new slots start cold."""
+        extra = n_streams - self.n_streams
+        if extra <= 0:
+            return
+        old = {key: getattr(self, key) for key in _STATE}
+        self._alloc(extra)
+        for key in _STATE:
+            setattr(self, key, np.concatenate([old[key], getattr(self, key)]))
+        self.n_streams = n_streams
+
+    @property
+    def bytes_per_stream(self) -> int:
+        """Bytes of state per device: ``8·(3d² + 3d + 9)``."""
+        return sum(int(getattr(self, key)[:1].nbytes) for key in _STATE)
+
+    def _params(self) -> dict[str, Any]:
+        keys = ["n_features", "warmup", "explained_variance", "shrinkage", "halflife", "forget"]
+        keys += ["learn_below", "refit_every", "anomalous_rate", "min_std"]
+        return {key: getattr(self, key) for key in keys}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the whole state as a JSON-able dict (parameters and per-device arrays)."""
+        state = {key: getattr(self, key).tolist() for key in _STATE}
+        return {"name": self.name, "n_streams": self.n_streams, "params": self._params(), **state}
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any]) -> MultivariateDetector:
+        """Rebuild a detector from :meth:`snapshot` output."""
+        det = cls(int(snapshot["n_streams"]), **snapshot["params"])
+        for key in _STATE:
+            ref = getattr(det, key)
+            setattr(det, key, np.asarray(snapshot[key], dtype=ref.dtype).reshape(ref.shape))
+        return det
+
+    # --------------------------------------------------------------- scoring
+    def _check(self, idx: IntArray, x: FloatArray) -> tuple[IntArray, FloatArray]:
+        idx = np.asarray(idx, dtype=np.intp)
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1 and self.n_features == 1:
+            x = x[:, None]
+        if x.shape != (idx.shape[0], self.n_features):
+            raise ModelError(
+                f"multivariate: x must have shape ({idx.shape[0]}, {self.n_features}), "
+                f"got {x.shape}"
+            )
+        return idx, x
+
+    def _smoothed(self, idx: IntArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """EWMA-smoothed T² and Q including the new points (state untouched)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (x - self.mu[idx]) / self.scale[idx]
+        z = np.where(np.isfinite(z), z, 0.0)  # missing signal: imputed with the mean
+        t2 = np.maximum(np.einsum("ni,nij,nj->n", z, self.a_t[idx], z), 0.0)
+        q = np.maximum(np.einsum("ni,nij,nj->n", z, self.a_q[idx], z), 0.0)
+        first = self.scored[idx] == 0
+        a = self._alpha
+        sm_t = np.where(first, t2, (1.0 - a) * self.sm_t[idx] + a * t2)
+        sm_q = np.where(first, q, (1.0 - a) * self.sm_q[idx] + a * q)
+        return sm_t, sm_q
+
+    def _prob(self, idx: IntArray, sm_t: FloatArray, sm_q: FloatArray) -> FloatArray:
+        n = self.n_fit[idx].astype(np.float64)
+        p_t = t2_cdf(sm_t, self.k[idx], n)
+        p_q = q_cdf(sm_q, self.g[idx], self.h[idx])
+        out: FloatArray = np.maximum(p_t, p_q) ** 2  # P(max <= observed), as if independent
+        return out
+
+    def score_many(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> FloatArray:
+        """Score one point (row of ``x``) per device in ``idx`` without learning."""
+        idx, x = self._check(idx, x)
+        sm_t, sm_q = self._smoothed(idx, x)
+        live = (self.n_fit[idx] > 0) & np.isfinite(x).any(axis=1)
+        out: FloatArray = np.where(live, self._prob(idx, sm_t, sm_q), 0.0)
+        return out
+
+    def statistics(self, idx: IntArray, x: FloatArray) -> dict[str, FloatArray]:
+        """Smoothed T² and Q and their tail probabilities (for explanations; no state change)."""
+        idx, x = self._check(idx, x)
+        sm_t, sm_q = self._smoothed(idx, x)
+        n = self.n_fit[idx].astype(np.float64)
+        return {
+            "t2": sm_t,
+            "q": sm_q,
+            "p_t2": t2_cdf(sm_t, self.k[idx], n),
+            "p_q": q_cdf(sm_q, self.g[idx], self.h[idx]),
+        }
+
+    # -------------------------------------------------------------- learning
+    def learn_many(self, idx: IntArray, x: FloatArray, ts: FloatArray, scores: FloatArray) -> None:
+        """Advance the smoothers and learn the fully finite, normal-looking rows."""
+        idx, x = self._check(idx, x)
+        scores = np.asarray(scores, dtype=np.float64)
+        any_ok = np.isfinite(x).any(axis=1)
+        idx, x, scores = idx[any_ok], x[any_ok], scores[any_ok]
+        if idx.size == 0:
+            return
+        fitted = self.n_fit[idx] > 0
+        if fitted.any():
+            fi = idx[fitted]
+            sm_t, sm_q = self._smoothed(fi, x[fitted])
+            self.sm_t[fi], self.sm_q[fi] = sm_t, sm_q
+            self.scored[fi] += 1
+        rate = np.where(scores < self.learn_below, 1.0, self.anomalous_rate)
+        rate = np.where(fitted, rate if self.refit_every else 0.0, 1.0)
+        learn = np.isfinite(x).all(axis=1) & (rate > 0.0)
+        li = idx[learn]
+        if li.size:
+            self._update_moments(li, x[learn], rate[learn])
+            self._refit(li)
+
+    def _update_moments(self, li: IntArray, xl: FloatArray, rate: FloatArray) -> None:
+        n = self.count[li] + 1
+        w = 1.0 / n
+        w = np.where(n > self.warmup, np.maximum(w, self.forget) * rate, w)
+        delta = xl - self.mean[li]
+        self.mean[li] += w[:, None] * delta
+        outer = delta[:, :, None] * delta[:, None, :]
+        self.cov[li] = (1.0 - w)[:, None, None] * (self.cov[li] + w[:, None, None] * outer)
+        self.count[li] = n
+        self.since_fit[li] += 1
+
+    def _refit(self, li: IntArray) -> None:
+        n = self.count[li]
+        due = n == self.warmup
+        if self.refit_every:
+            due |= (n > self.warmup) & (self.since_fit[li] >= self.refit_every)
+        fi = li[due]
+        if fi.size == 0:
+            return
+        model: PcaModel = fit_pca(
+            self.mean[fi],
+            self.cov[fi],
+            explained_variance=self.explained_variance,
+            shrinkage=self.shrinkage,
+            min_std=self.min_std,
+        )
+        for key, value in zip(PcaModel._fields, model, strict=True):
+            getattr(self, key)[fi] = value
+        n_eff = self.count[fi] if self.forget == 0 else np.minimum(self.count[fi], 1 / self.forget)
+        self.n_fit[fi] = np.asarray(n_eff, dtype=np.intp)
+        self.since_fit[fi] = 0
