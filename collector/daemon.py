@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from alerting.engine import AlertEngine
-from alerting.workorder import build_work_order
-from models.scorer import StreamScorer
 
-from alerting.notifiers import Notifier, make_notifier
-from alerting.types import AlertEvent
+from alerting.engine import AlertEngine
+from alerting.notifiers import Notifier, build_notifier
+from alerting.types import AlertEvent, WorkOrder
 from collector.deadletter import DeadLetterStore
 from collector.errors import CollectorError, DecodeError
 from collector.health import Health
@@ -39,6 +37,7 @@ from collector.reading import Reading
 from collector.sinks import SINKS, Sink
 from collector.sources import SOURCES, Source
 from config.schema import Device, HtmConfig, Modality
+from models.scorer import StreamScorer
 from models.types import Score
 
 __all__ = ["Daemon", "RunSummary"]
@@ -100,11 +99,13 @@ class Daemon:
         self.sinks: list[Sink] = [SINKS[s.type](s, self.data_dir) for s in cfg.sinks]
         self.inventory: dict[str, Device] = {d.device_id: d for d in cfg.inventory.devices}
         self.scorer = StreamScorer(cfg.models.detector, cfg.models.params, cfg.models.seed)
-        self.engine = AlertEngine(cfg.alerting, self._device)
+        self.engine = AlertEngine(
+            cfg.alerting, self._device, resolve_hold_s=cfg.alerting.resolve_hold_s
+        )
         self.notifiers: list[Notifier] = (
             list(notifiers)
             if notifiers is not None
-            else [make_notifier(n) for n in cfg.alerting.notifiers]
+            else [build_notifier(n) for n in cfg.alerting.notifiers]
         )
         self.dispatched: list[AlertEvent] = []
         self.started = asyncio.Event()
@@ -126,7 +127,7 @@ class Daemon:
         frames: asyncio.Queue[tuple[str, Frame] | None] = asyncio.Queue(size)
         to_sinks = [asyncio.Queue[list[Reading] | None](size) for _ in self.sinks]
         to_model: asyncio.Queue[list[Reading] | None] = asyncio.Queue(size)
-        to_notify: asyncio.Queue[AlertEvent | None] = asyncio.Queue(size)
+        to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(size)
         dead = DeadLetterStore(self.data_dir / "dead_letters.sqlite")
         self._restore_model_state()
         try:
@@ -233,7 +234,7 @@ class Daemon:
     async def _score_stage(
         self,
         queue: asyncio.Queue[list[Reading] | None],
-        to_notify: asyncio.Queue[AlertEvent | None],
+        to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None],
     ) -> None:
         done = False
         while not done:
@@ -249,13 +250,15 @@ class Daemon:
             for reading, a in zip(usable, anomaly.tolist(), strict=True):
                 score = Score(reading.device_id, reading.signal, reading.ts, a, reading.value)
                 for event in self.engine.process(score):
-                    await to_notify.put(event)
+                    # built now, so in-use state and idle window match the event time
+                    await to_notify.put((event, self.engine.work_order(event)))
         await to_notify.put(None)
 
-    async def _notify_stage(self, queue: asyncio.Queue[AlertEvent | None]) -> None:
-        while (event := await queue.get()) is not None:
-            device = self._device(event.alert.device_id)
-            order = build_work_order(event, device, self.cfg.alerting.engineers, self.engine)
+    async def _notify_stage(
+        self, queue: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None]
+    ) -> None:
+        while (item := await queue.get()) is not None:
+            event, order = item
             for notifier in self.notifiers:
                 try:
                     await notifier.send(event, order)

@@ -11,13 +11,13 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-
-from simulators.fleet import Fleet
-from simulators.mqtt_publisher import publish_fleet
+from typing import Any
 
 from collector.daemon import Daemon, RunSummary
 from collector.embedded_broker import EmbeddedBroker
 from config.schema import HtmConfig
+from simulators.fleet import Fleet
+from simulators.mqtt_publisher import publish_fleet
 
 __all__ = ["run_demo"]
 
@@ -59,14 +59,17 @@ async def _wait_connected(daemon: Daemon, run_task: asyncio.Task[RunSummary]) ->
     from collector.sources.mqtt import MqttSource
 
     waits = [s.connected.wait() for s in daemon.sources if isinstance(s, MqttSource)]
+    connected: asyncio.Future[list[bool]] = asyncio.ensure_future(asyncio.gather(*waits))
+    either: list[asyncio.Future[Any]] = [run_task, connected]
     done, _ = await asyncio.wait(
-        [run_task, asyncio.ensure_future(asyncio.gather(*waits))],
+        either,
         timeout=_CONNECT_TIMEOUT_S,
         return_when=asyncio.FIRST_COMPLETED,
     )
     if run_task in done:
         run_task.result()  # re-raise the daemon's error
     if not done:
+        connected.cancel()
         raise TimeoutError("the daemon did not connect to the embedded broker in time")
 
 

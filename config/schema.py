@@ -241,9 +241,14 @@ class EngineerConfig(StrictModel):
 class AlertingConfig(StrictModel):
     """Rules that open and close alerts, and where work orders go."""
 
-    rules: list[RuleConfig] = Field(default_factory=lambda: [AnomalyRuleConfig()])
+    rules: list[RuleConfig] = Field(default_factory=lambda: list[RuleConfig]([AnomalyRuleConfig()]))
     notifiers: list[NotifierConfig] = Field(default_factory=lambda: [ConsoleNotifierConfig()])
     engineers: list[EngineerConfig] = Field(default_factory=list)
+    resolve_hold_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="flap control: a cleared alert resolves only after this long without firing",
+    )
 
 
 class Device(StrictModel):

@@ -1,8 +1,16 @@
 """Sinks: durable destinations of readings, selected by ``type`` in ``[[sinks]]``."""
 
+from collections.abc import Callable
+from pathlib import Path
+
 from collector.sinks.base import Sink
 from collector.sinks.sqlite import SqliteSink
+from config.schema import SinkConfig
 
-__all__ = ["SINKS", "Sink", "SqliteSink"]
+__all__ = ["SINKS", "Sink", "SinkFactory", "SqliteSink"]
 
-SINKS: dict[str, type[Sink]] = {SqliteSink.name: SqliteSink}
+#: builds a sink from its config section and the gateway's data directory
+SinkFactory = Callable[[SinkConfig, Path], Sink]
+
+#: config ``type`` -> factory
+SINKS: dict[str, SinkFactory] = {SqliteSink.name: SqliteSink}

@@ -1,8 +1,16 @@
 """Sources: transports that receive frames from devices, selected by ``type`` in ``[[sources]]``."""
 
+from collections.abc import Callable
+
+from collector.health import Health
 from collector.sources.base import EmitFrame, Source
 from collector.sources.mqtt import MqttSource
+from config.schema import BrokerConfig, SourceConfig
 
-__all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source"]
+__all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source", "SourceFactory"]
 
-SOURCES: dict[str, type[Source]] = {MqttSource.name: MqttSource}
+#: builds a source from its config section, the broker section and the health counters
+SourceFactory = Callable[[SourceConfig, BrokerConfig, Health], Source]
+
+#: config ``type`` -> factory
+SOURCES: dict[str, SourceFactory] = {MqttSource.name: MqttSource}
