@@ -43,6 +43,9 @@ class Detector(ABC):
 
     #: registry key, equal to the module name under ``models.detectors``
     name: ClassVar[str]
+    #: True for detectors whose points are vectors (``x`` of shape ``(m, d)``);
+    #: the univariate conformance tests skip them
+    multivariate: ClassVar[bool] = False
 
     def __init__(self, n_streams: int = 1) -> None:
         self.n_streams = n_streams
@@ -84,7 +87,9 @@ class Detector(ABC):
         idx = np.array([stream], dtype=np.intp)
         return float(self.score_many(idx, np.array([x], dtype=float), np.array([ts]))[0])
 
-    def learn_one(self, x: float, ts: float = 0.0, stream: int = 0, score: float | None = None) -> None:
+    def learn_one(
+        self, x: float, ts: float = 0.0, stream: int = 0, score: float | None = None
+    ) -> None:
         """Learn one point of one stream (``score`` defaults to this detector's own)."""
         idx = np.array([stream], dtype=np.intp)
         xs = np.array([x], dtype=float)

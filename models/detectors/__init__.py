@@ -1,0 +1,1 @@
+"""Detector implementations, one module per registry key (see :mod:`models.registry`)."""

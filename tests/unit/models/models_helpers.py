@@ -1,0 +1,24 @@
+"""Shared helpers of the models tests: registry listings and stream runners."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.base import Detector
+from models.registry import DETECTORS
+
+#: univariate detectors (multivariate ones take 2-D points and have their own tests)
+UNIVARIATE = sorted(n for n, c in DETECTORS.items() if not c.multivariate)
+
+
+def run(det: Detector, x: np.ndarray, ts: np.ndarray | None = None, stream: int = 0) -> np.ndarray:
+    """Process a 1-D series through one stream, returning its scores."""
+    ts = np.arange(len(x)) * 300.0 if ts is None else ts
+    idx = np.array([stream], dtype=np.intp)
+    return np.array([det.process_many(idx, x[i : i + 1], ts[i : i + 1])[0] for i in range(len(x))])
+
+
+def run_many(det: Detector, x: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Process ``x`` of shape (T, n): one vector step per row over streams 0..n-1."""
+    idx = np.arange(x.shape[1], dtype=np.intp)
+    return np.stack([det.process_many(idx, x[t], ts[t]) for t in range(x.shape[0])])
