@@ -32,6 +32,7 @@ __all__ = [
     "NotifierConfig",
     "RuleConfig",
     "SecretRef",
+    "SimEventConfig",
     "SimulatedDeviceConfig",
     "SimulationConfig",
     "SinkConfig",
@@ -290,11 +291,21 @@ class FaultConfig(StrictModel):
     duration_s: float = Field(gt=0, description="simulated seconds from onset to failure")
 
 
+class SimEventConfig(StrictModel):
+    """A benign event that looks like a fault (a false-alarm look-alike, e.g. a planned
+    cold-head service stop): tests hysteresis and suppression."""
+
+    event: str
+    start_s: float = Field(ge=0, description="simulated seconds after start")
+    duration_s: float = Field(gt=0)
+
+
 class SimulatedDeviceConfig(StrictModel):
     """One simulated device; its inventory entry is matched by ``device_id``."""
 
     device_id: str
     fault: FaultConfig | None = None
+    events: list[SimEventConfig] = Field(default_factory=list)
 
 
 class SimulationConfig(StrictModel):
