@@ -23,22 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from alerting.engine import AlertEngine
 from alerting.notifiers import Notifier, build_notifier
 from alerting.types import AlertEvent, WorkOrder
 from collector.deadletter import DeadLetterStore
 from collector.errors import CollectorError, DecodeError
 from collector.health import Health
+from collector.pipeline import ScoringPipeline
 from collector.protocols import make_protocol
 from collector.protocols.base import Frame, Protocol
 from collector.reading import Reading
 from collector.sinks import SINKS, Sink
 from collector.sources import SOURCES, Source
-from config.schema import Device, HtmConfig, Modality
+from config.schema import Device, HtmConfig, Modality, SinkConfig
 from models.scorer import StreamScorer
-from models.types import Score
 
 __all__ = ["Daemon", "RunSummary"]
 
@@ -98,10 +95,7 @@ class Daemon:
         }
         self.sinks: list[Sink] = [SINKS[s.type](s, self.data_dir) for s in cfg.sinks]
         self.inventory: dict[str, Device] = {d.device_id: d for d in cfg.inventory.devices}
-        self.scorer = StreamScorer(cfg.models.detector, cfg.models.params, cfg.models.seed)
-        self.engine = AlertEngine(
-            cfg.alerting, self._device, resolve_hold_s=cfg.alerting.resolve_hold_s
-        )
+        self.pipeline = ScoringPipeline(cfg, self._device, self._restore_model_state())
         self.notifiers: list[Notifier] = (
             list(notifiers)
             if notifiers is not None
@@ -125,19 +119,19 @@ class Daemon:
         """Run until ``stop`` is set, then drain every queue and return the summary."""
         size = self.cfg.gateway.queue_size
         frames: asyncio.Queue[tuple[str, Frame] | None] = asyncio.Queue(size)
+        cfg_sinks = self.cfg.sinks
         to_sinks = [asyncio.Queue[list[Reading] | None](size) for _ in self.sinks]
         to_model: asyncio.Queue[list[Reading] | None] = asyncio.Queue(size)
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(size)
         dead = DeadLetterStore(self.data_dir / "dead_letters.sqlite")
-        self._restore_model_state()
         try:
             for sink in self.sinks:
                 await sink.open()
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._notify_stage(to_notify))
                 tg.create_task(self._score_stage(to_model, to_notify))
-                for sink, queue in zip(self.sinks, to_sinks, strict=True):
-                    tg.create_task(self._sink_stage(sink, queue))
+                for sink_cfg, sink, queue in zip(cfg_sinks, self.sinks, to_sinks, strict=True):
+                    tg.create_task(self._sink_stage(sink_cfg, sink, queue))
                 tg.create_task(self._decode_stage(frames, [*to_sinks, to_model], dead))
                 source_tasks = [
                     tg.create_task(self._source_stage(src, name, frames))
@@ -166,8 +160,8 @@ class Daemon:
         return RunSummary(
             devices=len(h.last_seen),
             readings_received=h.get("readings.received"),
-            readings_stored=min(h.get(f"sink.{s.name}.written") for s in self.sinks)
-            if self.sinks
+            readings_stored=min(h.get(f"sink.{s.name}.written") for s in self.cfg.sinks)
+            if self.cfg.sinks
             else 0,
             readings_scored=h.get("readings.scored"),
             frames_malformed=h.get("frames.malformed"),
@@ -208,8 +202,9 @@ class Daemon:
         for queue in outputs:
             await queue.put(None)
 
-    async def _sink_stage(self, sink: Sink, queue: asyncio.Queue[list[Reading] | None]) -> None:
-        cfg = next(s for s in self.cfg.sinks if s.name == sink.name)
+    async def _sink_stage(
+        self, cfg: SinkConfig, sink: Sink, queue: asyncio.Queue[list[Reading] | None]
+    ) -> None:
         done = False
         while not done:
             batch, done = await _collect(queue, cfg.batch_size, cfg.flush_interval_s)
@@ -218,17 +213,17 @@ class Daemon:
                 try:
                     await sink.write(batch)
                 except Exception as exc:  # a sink may fail in many ways; retry, never drop
-                    self.health.inc(f"sink.{sink.name}.write_errors")
+                    self.health.inc(f"sink.{cfg.name}.write_errors")
                     log.error(
                         "event=sink_write_failed sink=%s error=%r retry_in_s=%.1f",
-                        sink.name,
+                        cfg.name,
                         str(exc),
                         delay,
                     )
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 30.0)
                     continue
-                self.health.inc(f"sink.{sink.name}.written", len(batch))
+                self.health.inc(f"sink.{cfg.name}.written", len(batch))
                 break
 
     async def _score_stage(
@@ -239,19 +234,12 @@ class Daemon:
         done = False
         while not done:
             batch, done = await _collect(queue, _SCORE_BATCH, 0.0)
-            usable = [r for r in batch if r.usable]
-            if not usable:
+            if not batch:
                 continue
-            keys = [(r.device_id, r.signal) for r in usable]
-            ts = np.fromiter((r.ts for r in usable), dtype=float, count=len(usable))
-            values = np.fromiter((r.value for r in usable), dtype=float, count=len(usable))
-            anomaly = self.scorer.score(keys, ts, values)
-            self.health.inc("readings.scored", len(usable))
-            for reading, a in zip(usable, anomaly.tolist(), strict=True):
-                score = Score(reading.device_id, reading.signal, reading.ts, a, reading.value)
-                for event in self.engine.process(score):
-                    # built now, so in-use state and idle window match the event time
-                    await to_notify.put((event, self.engine.work_order(event)))
+            events = self.pipeline.process(batch)
+            self.health.inc("readings.scored", sum(1 for r in batch if r.usable))
+            for item in events:
+                await to_notify.put(item)
         await to_notify.put(None)
 
     async def _notify_stage(
@@ -272,24 +260,27 @@ class Daemon:
             self.dispatched.append(event)
             self.health.inc(f"alerts.{event.kind}")
 
-    def _restore_model_state(self) -> None:
+    def _restore_model_state(self) -> StreamScorer | None:
+        """The scorer saved by the last run, or None to start cold."""
         path = self.data_dir / _MODEL_STATE
         if not path.exists():
-            return
+            return None
         try:
-            self.scorer = StreamScorer.restore(json.loads(path.read_text(encoding="utf-8")))
-            log.info("event=model_state_restored streams=%d", self.scorer.n_streams)
+            scorer = StreamScorer.restore(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning(
                 "event=model_state_unreadable path=%s error=%r action=start_cold", path, str(exc)
             )
+            return None
+        log.info("event=model_state_restored streams=%d", scorer.n_streams)
+        return scorer
 
     def _save_model_state(self) -> None:
         path = self.data_dir / _MODEL_STATE
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.scorer.snapshot()), encoding="utf-8")
+            tmp.write_text(json.dumps(self.pipeline.scorer.snapshot()), encoding="utf-8")
             tmp.replace(path)
         except OSError as exc:
             raise CollectorError(f"cannot save model state to {path}: {exc}") from exc
