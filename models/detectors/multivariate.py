@@ -3,42 +3,48 @@
 One stream is one device and one point is the vector of its ``d`` signals. Each
 stream keeps a running mean and covariance (``O(d²)`` state), standardises the
 signals, and fits a PCA on the shrunk correlation matrix. A point is scored by
+**T²**, its Mahalanobis distance within the leading principal components (a joint
+shift along the usual directions of variation), and **Q** (the squared prediction
+error), its distance from that subspace (a *correlation break*).
 
-* **T²**, its Mahalanobis distance within the leading principal components
-  (a joint shift of the signals along their usual directions of variation), and
-* **Q** (the squared prediction error), its distance from that subspace
-  (a *correlation break*: signals that normally move together stop doing so).
-
-Each statistic is smoothed by a causal EWMA (faults on real equipment last
-seconds to hours, sensor noise does not) and turned into a tail probability under
-the fitted Gaussian model: T² through its F distribution (Hotelling's prediction
-form), Q through Box's approximation ``g·χ²_h``. The score is the probability
-that neither exceeds its observed value, ``max(p_T, p_Q)²`` (as if the two were
+Each statistic is smoothed by a causal EWMA (faults last seconds to hours, sensor
+noise does not) and turned into a tail probability; the score is
+``max(p_T, p_Q)²``, the probability that neither exceeds its observed value (as if
 independent), so 0.99 reads "beyond the 99th percentile of normal" for the pair.
 
-What it catches: correlation breaks and joint shifts that stay inside each
-signal's own normal range and are invisible to univariate detectors; slow
-changes of several signals at once. What it misses: changes that mimic the
-normal covariance within the warm-up's spread; a signal that drifts while the
-model adapts (adaptation is slow and only on points judged normal, but a drift
-slower than ``forget`` is learned); single-point spikes (smoothed away on
-purpose); anything not present in the ``d`` signals. A warm-up that already
-contains the fault makes it look normal.
+* ``calibration="theory"`` (default): T² through its F distribution (Hotelling's
+  prediction form), Q through Box's ``g·χ²_h``, as for unsmoothed independent rows.
+  Conservative on stationary signals (smoothing shrinks the statistics).
+* ``calibration="empirical"``: each smoothed statistic is matched, by mean and
+  variance, to a scaled ``g·χ²_h`` measured *out of sample* in the warm-up: the
+  model is fitted on its first quarter, refitted every sixteenth, and each later
+  warm-up point is scored by the model fitted before it. This accounts for the
+  smoothing and for the autocorrelation of real rows; the variance is floored at
+  its independent-rows value. With a 400-point warm-up and a 10-point half-life it
+  rests on about ten effective samples, so its false-alarm rate on stationary
+  autocorrelated rows varies between warm-ups (0 to ~10% at 0.99).
 
-Lifecycle of a stream (only rows with every signal finite are learned):
+Slow signals whose level drifts in normal operation (temperatures) can be scored
+by their first difference (``differenced``): their steps and changes of rate still
+count, their slow wandering does not, their covariance with the rest is kept.
+
+Misses: changes that mimic the normal covariance; a drift slower than ``forget``
+while adapting; single-point spikes (smoothed away); a fault inside the warm-up.
+
+Lifecycle of a stream (only rows with every modelled signal finite are learned):
 
 1. the first ``warmup`` points are learned (running mean and covariance) and
-   score 0; the model is fitted on them;
+   score 0; the model is fitted on them (and on growing prefixes, for the
+   empirical calibration);
 2. afterwards every point is scored; the mean/covariance keep adapting with
    weight ``max(1/n, forget)`` on points scoring below ``learn_below`` (times
-   ``anomalous_rate`` on the others), and the
-   model is refitted every ``refit_every`` learned points (``refit_every=0``, the
-   default, freezes the model after warm-up).
+   ``anomalous_rate`` on the others), and the model is refitted every
+   ``refit_every`` learned points (``0``, the default, freezes it after warm-up).
 
-Missing values: non-finite signals are imputed with the model's mean (they add
-nothing to the statistic); a row with no finite signal scores 0 and changes
-nothing; a row with some missing signals advances the smoother but is not
-learned into the mean/covariance.
+Missing values: a differenced signal is differenced against its last finite value
+(a stream's first point has none, so it is not learned); non-finite signals are
+imputed with the model's mean; a row with no finite signal scores 0 and changes
+nothing; a row with some missing signals advances the smoother but is not learned.
 """
 
 from __future__ import annotations
@@ -48,13 +54,28 @@ from typing import Any, ClassVar
 import numpy as np
 
 from models.base import Detector, FloatArray, IntArray
-from models.detectors.multivariate_fit import PcaModel, fit_pca, q_cdf, t2_cdf
+from models.detectors.multivariate_fit import (
+    PcaModel,
+    fit_pca,
+    moment_match,
+    q_cdf,
+    t2_cdf,
+    welford,
+)
 from models.errors import ModelError
 
 __all__ = ["MultivariateDetector"]
 
 _INTS = ("count", "n_fit", "scored", "since_fit")
-_FLOATS = ("mean", "cov", "mu", "scale", "a_t", "a_q", "k", "g", "h", "sm_t", "sm_q")
+_FLOATS = (
+    *("mean", "cov", "mu", "scale", "a_t", "a_q", "k", "g", "h", "sm_t", "sm_q"),
+    *("prev", "seen", "cal_n", "cal_t", "cal_t2", "cal_q", "cal_q2", "ge_t", "he_t"),
+    *("ge_q", "he_q"),
+)
+_CALIBRATIONS = ("empirical", "theory")
+#: effective samples (points / variance-reduction span of the EWMA) of the smoothed
+#: statistics needed to calibrate empirically (relative error of the variance ≈ 1/2)
+_MIN_EFF = 8.0
 _STATE = _INTS + _FLOATS
 
 
@@ -90,13 +111,20 @@ class MultivariateDetector(Detector):
         never learn them; a small value lets the model follow a lasting level change).
     min_std:
         Floor of each signal's standard deviation relative to its mean (see ``fit_pca``).
+    differenced:
+        Indices of the signals scored by their first difference (slow signals whose
+        level drifts in normal operation, e.g. temperatures).
+    calibration:
+        ``"theory"`` (default) or ``"empirical"`` (see the module notes); the latter
+        needs at least 8 effective out-of-sample warm-up samples
+        (``≈ 0.75·warmup·(1 - 2^(-1/halflife)) / (1 + 2^(-1/halflife))``), else falls
+        back to ``"theory"``: the F and Box distributions of unsmoothed rows.
 
     Notes
     -----
-    State per device is ``3d² + 3d + 9`` numbers of 8 bytes, e.g. 1,800 bytes for
-    ``d = 8`` (:attr:`bytes_per_stream`). Scores are tail probabilities under the
-    fitted Gaussian model, so a threshold of 0.99 reads "beyond the 99th percentile
-    of normal"; real signals are rarely Gaussian, so expect more alarms than that.
+    State per device is ``3d² + 5d + 18`` numbers of 8 bytes, e.g. 2,016 bytes for
+    ``d = 8`` (:attr:`bytes_per_stream`). A warm-up shorter than the slowest normal
+    variation of the signals sees too little of normal, whatever the calibration.
 
     Examples
     --------
@@ -131,6 +159,8 @@ class MultivariateDetector(Detector):
         refit_every: int = 0,
         anomalous_rate: float = 0.0,
         min_std: float = 1e-4,
+        differenced: tuple[int, ...] | list[int] = (),
+        calibration: str = "theory",
     ) -> None:
         if n_features < 1:
             raise ModelError(f"multivariate: n_features must be >= 1, got {n_features}")
@@ -148,7 +178,25 @@ class MultivariateDetector(Detector):
             raise ModelError("multivariate: halflife, refit_every and min_std must be >= 0")
         if not (0.0 <= forget < 1.0 and 0.0 <= anomalous_rate <= 1.0):
             raise ModelError("multivariate: forget must lie in [0, 1), anomalous_rate in [0, 1]")
+        diff = tuple(int(i) for i in differenced)
+        if any(not 0 <= i < n_features for i in diff) or len(set(diff)) != len(diff):
+            raise ModelError(
+                f"multivariate: differenced must hold distinct indices in [0, {n_features}), "
+                f"got {list(differenced)}"
+            )
+        if calibration not in _CALIBRATIONS:
+            raise ModelError(
+                f"multivariate: calibration must be one of {_CALIBRATIONS}, got {calibration!r}"
+            )
         super().__init__(n_streams)
+        self.differenced = diff
+        self.calibration = calibration
+        self._diff = np.zeros(n_features, dtype=bool)
+        self._diff[list(diff)] = True
+        # empirical calibration: first fit after cal_start points, refits every cal_every
+        self._cal_start = max(n_features + 2, warmup // 4)
+        self._cal_every = max(1, warmup // 16)
+        self._calibrate = calibration == "empirical" and self._cal_start < warmup
         self.n_features = n_features
         self.warmup = warmup
         self.explained_variance = explained_variance
@@ -180,6 +228,17 @@ class MultivariateDetector(Detector):
         self.h = np.ones(n)
         self.sm_t = np.zeros(n)
         self.sm_q = np.zeros(n)
+        self.prev = np.zeros((n, d))  # last finite value of each signal (for differences)
+        self.seen = np.zeros((n, d))  # 1 once a signal has had a finite value
+        self.cal_n = np.zeros(n)  # out-of-sample warm-up points calibrated on
+        self.cal_t = np.zeros(n)  # their mean smoothed T² ...
+        self.cal_t2 = np.zeros(n)  # ... and sum of squared deviations (Welford)
+        self.cal_q = np.zeros(n)
+        self.cal_q2 = np.zeros(n)
+        self.ge_t = np.ones(n)  # empirical g·χ²_h of smoothed T² (he_t = 0: none, use theory)
+        self.he_t = np.zeros(n)
+        self.ge_q = np.ones(n)
+        self.he_q = np.zeros(n)
 
     def grow(self, n_streams: int) -> None:
         """Make room for at least ``n_streams`` devices; new slots start cold."""
@@ -194,13 +253,13 @@ class MultivariateDetector(Detector):
 
     @property
     def bytes_per_stream(self) -> int:
-        """Bytes of state per device: ``8·(3d² + 3d + 9)``."""
+        """Bytes of state per device: ``8·(3d² + 5d + 18)``."""
         return sum(int(getattr(self, key)[:1].nbytes) for key in _STATE)
 
     def _params(self) -> dict[str, Any]:
         keys = ["n_features", "warmup", "explained_variance", "shrinkage", "halflife", "forget"]
-        keys += ["learn_below", "refit_every", "anomalous_rate", "min_std"]
-        return {key: getattr(self, key) for key in keys}
+        keys += ["learn_below", "refit_every", "anomalous_rate", "min_std", "calibration"]
+        return {**{key: getattr(self, key) for key in keys}, "differenced": list(self.differenced)}
 
     def snapshot(self) -> dict[str, Any]:
         """Return the whole state as a JSON-able dict (parameters and per-device arrays)."""
@@ -229,8 +288,18 @@ class MultivariateDetector(Detector):
             )
         return idx, x
 
+    def _features(self, idx: IntArray, x: FloatArray) -> FloatArray:
+        """The points as modelled: differenced signals minus their last finite value."""
+        if not self.differenced:
+            return x
+        seen = self.seen[idx] > 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = np.where(seen, x - self.prev[idx], np.nan)
+        out: FloatArray = np.where(self._diff, step, x)
+        return out
+
     def _smoothed(self, idx: IntArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """EWMA-smoothed T² and Q including the new points (state untouched)."""
+        """EWMA-smoothed T² and Q of the modelled points ``x`` (state untouched)."""
         with np.errstate(over="ignore", invalid="ignore"):
             z = (x - self.mu[idx]) / self.scale[idx]
         z = np.where(np.isfinite(z), z, 0.0)  # missing signal: imputed with the mean
@@ -242,32 +311,30 @@ class MultivariateDetector(Detector):
         sm_q = np.where(first, q, (1.0 - a) * self.sm_q[idx] + a * q)
         return sm_t, sm_q
 
-    def _prob(self, idx: IntArray, sm_t: FloatArray, sm_q: FloatArray) -> FloatArray:
-        n = self.n_fit[idx].astype(np.float64)
-        p_t = t2_cdf(sm_t, self.k[idx], n)
-        p_q = q_cdf(sm_q, self.g[idx], self.h[idx])
-        out: FloatArray = np.maximum(p_t, p_q) ** 2  # P(max <= observed), as if independent
-        return out
+    def _tails(self, i: IntArray, t: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``P(T² <= t)`` and ``P(Q <= q)``: empirical where matched, else theory."""
+        et, eq = self.he_t[i] > 0.0, self.he_q[i] > 0.0
+        p_t = q_cdf(t, self.ge_t[i], np.where(et, self.he_t[i], 1.0))
+        p_q = q_cdf(q, self.ge_q[i], np.where(eq, self.he_q[i], 1.0))
+        p_t = np.where(et, p_t, t2_cdf(t, self.k[i], self.n_fit[i].astype(np.float64)))
+        return p_t, np.where(eq, p_q, q_cdf(q, self.g[i], self.h[i]))
 
     def score_many(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> FloatArray:
         """Score one point (row of ``x``) per device in ``idx`` without learning."""
         idx, x = self._check(idx, x)
-        sm_t, sm_q = self._smoothed(idx, x)
-        live = (self.n_fit[idx] > 0) & np.isfinite(x).any(axis=1)
-        out: FloatArray = np.where(live, self._prob(idx, sm_t, sm_q), 0.0)
+        sm_t, sm_q = self._smoothed(idx, self._features(idx, x))
+        p_t, p_q = self._tails(idx, sm_t, sm_q)
+        live = (self.count[idx] >= self.warmup) & np.isfinite(x).any(axis=1)
+        # P(max <= observed), as if independent
+        out: FloatArray = np.where(live, np.maximum(p_t, p_q) ** 2, 0.0)
         return out
 
     def statistics(self, idx: IntArray, x: FloatArray) -> dict[str, FloatArray]:
         """Smoothed T² and Q and their tail probabilities (for explanations; no state change)."""
         idx, x = self._check(idx, x)
-        sm_t, sm_q = self._smoothed(idx, x)
-        n = self.n_fit[idx].astype(np.float64)
-        return {
-            "t2": sm_t,
-            "q": sm_q,
-            "p_t2": t2_cdf(sm_t, self.k[idx], n),
-            "p_q": q_cdf(sm_q, self.g[idx], self.h[idx]),
-        }
+        sm_t, sm_q = self._smoothed(idx, self._features(idx, x))
+        p_t, p_q = self._tails(idx, sm_t, sm_q)
+        return {"t2": sm_t, "q": sm_q, "p_t2": p_t, "p_q": p_q}
 
     # -------------------------------------------------------------- learning
     def learn_many(self, idx: IntArray, x: FloatArray, ts: FloatArray, scores: FloatArray) -> None:
@@ -278,18 +345,34 @@ class MultivariateDetector(Detector):
         idx, x, scores = idx[any_ok], x[any_ok], scores[any_ok]
         if idx.size == 0:
             return
+        y = self._features(idx, x)
+        if self.differenced:
+            fin = np.isfinite(x)
+            self.prev[idx] = np.where(fin, x, self.prev[idx])
+            self.seen[idx] = np.where(fin, 1.0, self.seen[idx])
         fitted = self.n_fit[idx] > 0
         if fitted.any():
             fi = idx[fitted]
-            sm_t, sm_q = self._smoothed(fi, x[fitted])
+            sm_t, sm_q = self._smoothed(fi, y[fitted])
             self.sm_t[fi], self.sm_q[fi] = sm_t, sm_q
             self.scored[fi] += 1
+            ci = fi[self.count[fi] < self.warmup]  # out of sample, still in warm-up
+            if ci.size:
+                n = self.cal_n[ci] + 1.0
+                self.cal_n[ci] = n
+                self.cal_t[ci], self.cal_t2[ci] = welford(
+                    n, self.cal_t[ci], self.cal_t2[ci], self.sm_t[ci]
+                )
+                self.cal_q[ci], self.cal_q2[ci] = welford(
+                    n, self.cal_q[ci], self.cal_q2[ci], self.sm_q[ci]
+                )
+        warm = self.count[idx] >= self.warmup
         rate = np.where(scores < self.learn_below, 1.0, self.anomalous_rate)
-        rate = np.where(fitted, rate if self.refit_every else 0.0, 1.0)
-        learn = np.isfinite(x).all(axis=1) & (rate > 0.0)
+        rate = np.where(warm, rate if self.refit_every else 0.0, 1.0)
+        learn = np.isfinite(y).all(axis=1) & (rate > 0.0)
         li = idx[learn]
         if li.size:
-            self._update_moments(li, x[learn], rate[learn])
+            self._update_moments(li, y[learn], rate[learn])
             self._refit(li)
 
     def _update_moments(self, li: IntArray, xl: FloatArray, rate: FloatArray) -> None:
@@ -306,6 +389,9 @@ class MultivariateDetector(Detector):
     def _refit(self, li: IntArray) -> None:
         n = self.count[li]
         due = n == self.warmup
+        if self._calibrate:
+            pre = (n >= self._cal_start) & (n < self.warmup)
+            due |= pre & ((n - self._cal_start) % self._cal_every == 0)
         if self.refit_every:
             due |= (n > self.warmup) & (self.since_fit[li] >= self.refit_every)
         fi = li[due]
@@ -323,3 +409,19 @@ class MultivariateDetector(Detector):
         n_eff = self.count[fi] if self.forget == 0 else np.minimum(self.count[fi], 1 / self.forget)
         self.n_fit[fi] = np.asarray(n_eff, dtype=np.intp)
         self.since_fit[fi] = 0
+        ends = fi[self.count[fi] == self.warmup]  # end of warm-up: freeze the calibration
+        if self._calibrate and ends.size:
+            # too few effective samples of the smoothed statistic: keep the theory
+            cn = np.where(
+                self.cal_n[ends] * self._alpha / (2.0 - self._alpha) >= _MIN_EFF, 1.0, 0.0
+            )
+            cn *= self.cal_n[ends]
+            # independent rows: T² ≈ χ²_k, Q ≈ g·χ²_h; an EWMA scales variances by a/(2-a)
+            shrink = self._alpha / (2.0 - self._alpha)
+            k, g, h = self.k[ends], self.g[ends], self.h[ends]
+            self.ge_t[ends], self.he_t[ends] = moment_match(
+                cn, self.cal_t[ends], self.cal_t2[ends], k, 2.0 * k * shrink
+            )
+            self.ge_q[ends], self.he_q[ends] = moment_match(
+                cn, self.cal_q[ends], self.cal_q2[ends], g * h, 2.0 * g * g * h * shrink
+            )

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtr, fdtr
 
-__all__ = ["PcaModel", "fit_pca", "q_cdf", "t2_cdf"]
+__all__ = ["PcaModel", "fit_pca", "moment_match", "q_cdf", "t2_cdf", "welford"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -118,3 +118,45 @@ def q_cdf(q: FloatArray, g: FloatArray, h: FloatArray) -> FloatArray:
     """
     out: FloatArray = np.clip(chdtr(h, np.maximum(q, 0.0) / g), 0.0, 1.0)
     return out
+
+
+def moment_match(
+    n: FloatArray,
+    mean: FloatArray,
+    m2: FloatArray,
+    floor_mean: FloatArray | float = 0.0,
+    floor_var: FloatArray | float = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Scaled χ² ``g·χ²_h`` with the mean and variance of a sample (Welford sums).
+
+    ``n``, ``mean`` and ``m2`` are the count, mean and sum of squared deviations of
+    the sample; the mean and variance are floored at ``floor_mean``/``floor_var``
+    (the values for independent rows, which positive autocorrelation only raises:
+    a guard against a variance underestimated from few effective samples). Returns
+    ``(g, h)`` with ``g = var / (2·mean)``, ``h = 2·mean² / var``; ``h = 0`` marks a
+    stream whose sample cannot be matched (fewer than two values, or zero mean or
+    variance).
+
+    >>> g, h = moment_match(np.array([3.0]), np.array([2.0]), np.array([8.0]))
+    >>> float(g[0]), float(h[0])
+    (1.0, 2.0)
+    """
+    var = np.maximum(m2 / np.maximum(n - 1.0, 1.0), floor_var)
+    mean = np.maximum(mean, floor_mean)
+    ok = (n >= 2.0) & (mean > _TINY) & (var > _TINY * np.maximum(mean * mean, 1.0))
+    g = np.where(ok, var / (2.0 * np.where(ok, mean, 1.0)), 1.0)
+    h = np.where(ok, 2.0 * mean * mean / np.where(ok, var, 1.0), 0.0)
+    return g, h
+
+
+def welford(
+    n: FloatArray, mean: FloatArray, m2: FloatArray, x: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Add ``x`` as the ``n``-th value to a running mean and sum of squared deviations.
+
+    >>> welford(np.array([2.0]), np.array([1.0]), np.array([0.0]), np.array([3.0]))
+    (array([2.]), array([2.]))
+    """
+    delta = x - mean
+    new_mean = mean + delta / n
+    return new_mean, m2 + delta * (x - new_mean)

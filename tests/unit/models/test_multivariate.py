@@ -186,7 +186,7 @@ def test_grow_adds_cold_streams() -> None:
 def test_bytes_per_stream_is_quadratic_in_d() -> None:
     for d in (1, 2, 8):
         assert MultivariateDetector(n_features=d, warmup=20).bytes_per_stream == 8 * (
-            3 * d * d + 3 * d + 9
+            3 * d * d + 5 * d + 18
         )
 
 
@@ -211,3 +211,46 @@ def test_bad_arguments_raise_model_error() -> None:
 def test_declares_itself_multivariate() -> None:
     assert MultivariateDetector.multivariate is True
     assert MultivariateDetector.name == "multivariate"
+
+
+def test_differenced_signal_ignores_slow_drift_but_sees_steps() -> None:
+    rng = np.random.default_rng(14)
+    n, d = 1000, 3
+    xs = correlated(rng, n, d=2)
+    drift = np.cumsum(0.05 * rng.normal(size=n)) + 0.01 * np.arange(n)  # wanders far
+    xs = np.hstack([xs, drift[:, None]])
+    det = MultivariateDetector(n_features=d, warmup=400, differenced=[2])
+    scores = run(det, xs)
+    assert np.all(scores[:401] == 0.0)  # the first row has no difference: not learned
+    assert det.count[0] == 400
+    assert np.mean(scores[401:] >= THRESHOLD) < 0.05
+    levels = run(MultivariateDetector(n_features=d, warmup=400), xs)
+    assert np.mean(levels[600:] >= THRESHOLD) > 0.5  # the same drift, scored by level
+    stepped = xs[-1] + np.array([0.0, 0.0, 3.0])  # a step of 60 noise sds
+    assert run(det, np.tile(stepped, (3, 1)))[0] >= THRESHOLD
+
+
+def test_empirical_calibration_quiet_on_autocorrelated_rows() -> None:
+    fars = []
+    for seed in (15, 16, 17, 18):
+        rng = np.random.default_rng(seed)
+        n, d = 4000, 3
+        e = rng.normal(size=(n, d))
+        xs = np.empty((n, d))
+        xs[0] = e[0]
+        for t in range(1, n):  # AR(1) rows: the F/χ² theory assumes independent ones
+            xs[t] = 0.8 * xs[t - 1] + 0.6 * e[t]
+        det = MultivariateDetector(n_features=d, warmup=1200, calibration="empirical")
+        assert det.he_t[0] == 0.0
+        scores = run(det, xs)
+        assert det.he_t[0] > 0.0  # calibrated empirically at the end of the warm-up
+        assert np.all(scores[:1200] == 0.0)
+        fars.append(np.mean(scores[1200:] >= THRESHOLD))
+    assert np.mean(fars) < 0.05  # noisy per warm-up (see the module notes), fine on average
+
+
+def test_bad_calibration_and_differenced_raise() -> None:
+    with pytest.raises(ModelError, match="calibration"):
+        MultivariateDetector(n_features=2, calibration="magic")
+    with pytest.raises(ModelError, match="differenced"):
+        MultivariateDetector(n_features=2, differenced=[2])
