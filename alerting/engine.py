@@ -20,6 +20,13 @@ Policy (domain brief 4.5, Alertmanager as the model):
   ``repeat_interval_s`` (the smallest of the joined rules) since the last
   notification; a rise *to critical* goes out at once. Nothing is re-sent
   merely because an alert is still open.
+* **Return to baseline.** Detectors adapt, so a slow degradation can stop
+  scoring high while the device is still far from where it was: the drift
+  has become the detector's new normal. An anomaly rule's exit therefore
+  releases a signal only once its value is back within ``return_fraction`` of
+  the deviation it had when it joined the alert, measured from the baseline
+  captured then; until that, the stream is *held* and the alert stays open.
+  Threshold rules carry their own clear margin and are released at once.
 * **Maintenance.** While a device is in maintenance (:meth:`AlertEngine.set_maintenance`)
   its scores reach no rule and open nothing. At its first score inside the
   window its open alerts resolve (reason "maintenance") and its rule streams
@@ -39,6 +46,7 @@ from collections.abc import Callable, Mapping
 from alerting import catalog
 from alerting.errors import AlertingError
 from alerting.rules import Rule, RuleSignal, Transition, build_rule
+from alerting.rules.anomaly import AnomalyRule
 from alerting.tracking import AlertTrack, SignalTrack, snapshot
 from alerting.types import (
     SEVERITY_RANK,
@@ -96,6 +104,7 @@ class AlertEngine:
         worsening_factor: float = 2.0,
         baseline_alpha: float = 0.05,
         normal_score: float = 0.5,
+        return_fraction: float = 0.5,
     ) -> None:
         self.cfg = cfg
         names = [r.name for r in cfg.rules]
@@ -110,6 +119,8 @@ class AlertEngine:
         self.worsening_factor = worsening_factor
         self.baseline_alpha = baseline_alpha
         self.normal_score = normal_score
+        self.return_fraction = return_fraction
+        self._needs_return = {r.name for r in self.rules if isinstance(r, AnomalyRule)}
         self.utilisation = UtilisationTracker()
         self._tracks: dict[str, dict[str, AlertTrack]] = {}
         self._last_closed: dict[str, float] = {}
@@ -148,6 +159,7 @@ class AlertEngine:
             return events
         if self._maintenance_gate(score, events):
             return events
+        self._release_returned(score)
         device = self.device(score.device_id)
         for rule in self.rules:
             sig = rule.evaluate(score, device)
@@ -243,6 +255,7 @@ class AlertEngine:
         )
 
     def _update(self, track: AlertTrack, sig: RuleSignal) -> list[AlertEvent]:
+        track.held.discard((sig.rule, sig.signal))
         if track.cleared_at is not None:
             track.cleared_at = None
             track.flaps += 1
@@ -306,12 +319,36 @@ class AlertEngine:
                     )
 
     def _exit(self, track: AlertTrack, sig: RuleSignal) -> None:
-        track.active.discard((sig.rule, sig.signal))
+        stream = (sig.rule, sig.signal)
         st = track.signals.get(sig.signal)
         if st is not None:
             st.last_value = sig.value
+            if sig.rule in self._needs_return and not self._returned(st, sig.value):
+                track.held.add(stream)
+                return
+        track.active.discard(stream)
         if not track.active:
             track.cleared_at = sig.ts
+
+    def _returned(self, st: SignalTrack, value: float) -> bool:
+        """Is ``value`` back within ``return_fraction`` of the deviation it joined with?"""
+        if st.baseline is None or not math.isfinite(value):
+            return True
+        joined = abs(st.first_value - st.baseline)
+        return abs(value - st.baseline) <= self.return_fraction * joined
+
+    def _release_returned(self, score: Score) -> None:
+        """Release held streams of ``score``'s signal whose value came back (see module doc)."""
+        for track in self._tracks.get(score.device_id, {}).values():
+            held = [s for s in track.held if s[1] == score.signal]
+            st = track.signals.get(score.signal)
+            if not held or st is None or not self._returned(st, score.value):
+                continue
+            for stream in held:
+                track.held.discard(stream)
+                track.active.discard(stream)
+            if not track.active:
+                track.cleared_at = score.ts
 
     def _resolve_reason(self) -> str:
         return f"all signals back to normal for {self.resolve_hold_s:g} s"

@@ -46,6 +46,8 @@ class AlertTrack:
     previous_closed_at: float | None
     signals: dict[str, SignalTrack] = field(default_factory=dict)
     active: set[tuple[str, str]] = field(default_factory=set)
+    #: streams whose rule exited while the value stayed away from its baseline
+    held: set[tuple[str, str]] = field(default_factory=set)
     pending: dict[str, str] = field(default_factory=dict)
     cleared_at: float | None = None
     flaps: int = 0

@@ -73,13 +73,16 @@ def engine(
     rules: Sequence[AnomalyRuleConfig | ThresholdRuleConfig] | None = None,
     engineers: Sequence[EngineerConfig] = (),
     resolve_hold_s: float = 0.0,
+    return_fraction: float = 0.5,
 ) -> AlertEngine:
     """An engine over :data:`INVENTORY`; resolve hold off unless asked for."""
     cfg = AlertingConfig(
         rules=list(rules) if rules is not None else [anomaly_rule()],
         engineers=list(engineers),
     )
-    return AlertEngine(cfg, INVENTORY, resolve_hold_s=resolve_hold_s)
+    return AlertEngine(
+        cfg, INVENTORY, resolve_hold_s=resolve_hold_s, return_fraction=return_fraction
+    )
 
 
 def scores(

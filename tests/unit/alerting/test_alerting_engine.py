@@ -6,7 +6,7 @@ import pytest
 
 from alerting.engine import AlertEngine
 from alerting.errors import AlertingError
-from alerting.types import EventKind
+from alerting.types import AlertEvent, EventKind
 from config.schema import AlertingConfig, AnomalyRuleConfig, ThresholdRuleConfig
 from models.types import Score
 from tests.unit.alerting.alerting_fixtures import (
@@ -265,13 +265,44 @@ class TestMaintenanceAndDevices:
             AlertEngine(cfg, INVENTORY)
 
 
+class TestReturnToBaseline:
+    """An anomaly alert stays open while the value stays away from its old baseline."""
+
+    def _run(self, after: list[float]) -> list[AlertEvent]:
+        eng = engine([anomaly_rule(enter_count=3, enter_window=5, exit_count=5, min_open_s=0.0)])
+        normal = [Score("mr-1", "coldhead_2nd_stage_k", i * STEP, 0.1, 4.20) for i in range(50)]
+        t0 = 50 * STEP
+        drift = [
+            Score("mr-1", "coldhead_2nd_stage_k", t0 + i * STEP, 0.999, 4.30 + 0.01 * i)
+            for i in range(10)
+        ]
+        t1 = 60 * STEP
+        # the detector has adapted: low scores, whatever the values do
+        tail = [
+            Score("mr-1", "coldhead_2nd_stage_k", t1 + i * STEP, 0.05, v)
+            for i, v in enumerate(after)
+        ]
+        return run(eng, normal + drift + tail)
+
+    def test_held_alert_stays_open_while_drift_continues(self) -> None:
+        events = self._run([4.45 + 0.005 * i for i in range(100)])
+        assert kinds(events) == [OPENED]
+
+    def test_held_alert_resolves_when_value_returns(self) -> None:
+        events = self._run([4.45] * 20 + [4.21] * 20)
+        assert kinds(events) == [OPENED, RESOLVED]
+        assert events[-1].ts >= 80 * STEP  # only after the value came back
+
+
 class TestStateAndDeterminism:
     def _fleet(self) -> list[Score]:
         out = []
         for i in range(600):
             ts = i * STEP
-            burst = 0.999 if (i // 50) % 3 == 1 else 0.05
-            out.append(Score("mr-1", "helium_level_pct", ts, burst, 70.0 - i * 0.01))
+            high = (i // 50) % 3 == 1
+            # helium dips during each burst and comes back to 70 % between them
+            helium = 65.0 if high else 70.0
+            out.append(Score("mr-1", "helium_level_pct", ts, 0.999 if high else 0.05, helium))
             out.append(Score("vent-7", "o2_cell_mv", ts, 0.999 if i % 7 == 0 else 0.1, 40.0))
             out.append(Score("pump-3", "in_use", ts, 0.0, float(i % 2)))
         return out

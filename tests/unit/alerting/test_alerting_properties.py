@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,13 +29,14 @@ steps = st.lists(
 )
 
 
-def make_engine(hold: float) -> AlertEngine:
+def make_engine(hold: float, return_fraction: float = 0.5) -> AlertEngine:
     return engine(
         [
             anomaly_rule(enter_count=2, enter_window=3, exit_count=3, min_open_s=120.0),
             threshold_rule(signal="helium_level_pct", below=20.0, severity="critical"),
         ],
         resolve_hold_s=hold,
+        return_fraction=return_fraction,
     )
 
 
@@ -79,7 +82,9 @@ def test_never_two_open_alerts_for_one_key(seq: list[Step], hold: float) -> None
 @settings(max_examples=150, deadline=None)
 @given(steps, st.sampled_from([0.0, 300.0]))
 def test_every_alert_resolves_once_scores_return_low(seq: list[Step], hold: float) -> None:
-    eng = make_engine(hold)
+    # values here are arbitrary, so the return-to-baseline check is switched off;
+    # test_held_alert_* in test_alerting_engine.py cover it
+    eng = make_engine(hold, return_fraction=math.inf)
     scores = to_scores(seq)
     events: list[AlertEvent] = []
     for score in scores:
