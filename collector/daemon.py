@@ -17,6 +17,7 @@ drains what it holds before it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from collector.protocols import make_protocol
 from collector.protocols.base import Frame, Protocol
 from collector.reading import Reading
 from collector.sinks import SINKS, Sink
-from collector.sources import SOURCES, Source
+from collector.sources import SOURCES, MqttSource, Source
 from config.schema import Device, HtmConfig, Modality, SinkConfig
 from models.scorer import StreamScorer
 
@@ -127,7 +128,9 @@ class Daemon:
         try:
             for sink in self.sinks:
                 await sink.open()
-            async with asyncio.TaskGroup() as tg:
+            async with contextlib.AsyncExitStack() as notifiers, asyncio.TaskGroup() as tg:
+                for notifier in self.notifiers:
+                    await notifiers.enter_async_context(notifier)
                 tg.create_task(self._notify_stage(to_notify))
                 tg.create_task(self._score_stage(to_model, to_notify))
                 for sink_cfg, sink, queue in zip(cfg_sinks, self.sinks, to_sinks, strict=True):
@@ -153,6 +156,32 @@ class Daemon:
             dead.close()
             self._save_model_state()
         return self.summary()
+
+    async def wait_connected(self, run_task: asyncio.Task[RunSummary], timeout_s: float) -> None:
+        """Wait until every MQTT source has subscribed; re-raise if ``run_task`` died first."""
+        waits = [s.connected.wait() for s in self.sources if isinstance(s, MqttSource)]
+        connected: asyncio.Future[list[bool]] = asyncio.ensure_future(asyncio.gather(*waits))
+        either: list[asyncio.Future[Any]] = [run_task, connected]
+        done, _ = await asyncio.wait(either, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        if run_task in done:
+            connected.cancel()
+            run_task.result()  # re-raise the daemon's error
+            raise CollectorError("the daemon stopped before its sources connected")
+        if not done:
+            connected.cancel()
+            raise CollectorError(f"the daemon's sources did not connect within {timeout_s:g} s")
+
+    def messages_in(self) -> int:
+        """Messages the sources have taken in so far."""
+        return sum(self.health.get(f"source.{s.name}.messages") for s in self.cfg.sources)
+
+    async def wait_received(self, expected: int, timeout_s: float) -> int:
+        """Wait until the sources took in ``expected`` messages (or time out); return the count."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.messages_in() < expected and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return self.messages_in()
 
     def summary(self) -> RunSummary:
         """Counters of the run so far."""

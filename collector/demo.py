@@ -11,7 +11,6 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from collector.daemon import Daemon, RunSummary
 from collector.embedded_broker import EmbeddedBroker
@@ -38,7 +37,7 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
             stop = asyncio.Event()
             run_task = asyncio.create_task(daemon.run(stop))
             try:
-                await _wait_connected(daemon, run_task)
+                await daemon.wait_connected(run_task, _CONNECT_TIMEOUT_S)
                 fleet = Fleet.from_config(cfg, start_ts=time.time())
                 stats = await publish_fleet(
                     fleet,
@@ -48,43 +47,13 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
                     speedup=cfg.simulation.speedup,
                     duration_s=duration_s,
                 )
-                await _wait_received(daemon, stats.messages)
+                received = await daemon.wait_received(stats.messages, _DRAIN_TIMEOUT_S)
+                if received < stats.messages:
+                    log.warning(
+                        "event=demo_messages_missing published=%d received=%d",
+                        stats.messages,
+                        received,
+                    )
             finally:
                 stop.set()
             return await run_task
-
-
-async def _wait_connected(daemon: Daemon, run_task: asyncio.Task[RunSummary]) -> None:
-    """Wait until every MQTT source has subscribed (or the daemon died)."""
-    from collector.sources.mqtt import MqttSource
-
-    waits = [s.connected.wait() for s in daemon.sources if isinstance(s, MqttSource)]
-    connected: asyncio.Future[list[bool]] = asyncio.ensure_future(asyncio.gather(*waits))
-    either: list[asyncio.Future[Any]] = [run_task, connected]
-    done, _ = await asyncio.wait(
-        either,
-        timeout=_CONNECT_TIMEOUT_S,
-        return_when=asyncio.FIRST_COMPLETED,
-    )
-    if run_task in done:
-        run_task.result()  # re-raise the daemon's error
-    if not done:
-        connected.cancel()
-        raise TimeoutError("the daemon did not connect to the embedded broker in time")
-
-
-async def _wait_received(daemon: Daemon, published: int) -> None:
-    """Wait until the daemon has taken every published message off the broker."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _DRAIN_TIMEOUT_S
-    received = _messages_in(daemon)
-    while received < published and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-        received = _messages_in(daemon)
-    if received < published:
-        log.warning("event=demo_messages_missing published=%d received=%d", published, received)
-
-
-def _messages_in(daemon: Daemon) -> int:
-    """Messages the daemon's sources have taken in so far."""
-    return sum(daemon.health.get(f"source.{s.name}.messages") for s in daemon.cfg.sources)
