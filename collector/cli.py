@@ -112,7 +112,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "Work orders print below as they are dispatched.",
         flush=True,
     )
-    summary = asyncio.run(run_demo(cfg, args.duration))
+    result = asyncio.run(run_demo(cfg, args.duration))
+    summary = result.summary
     print(
         f"\nDemo summary: {summary.devices} devices, {summary.readings_received} readings "
         f"received, {summary.readings_stored} stored, {summary.frames_malformed} malformed "
@@ -123,9 +124,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"  - {alert['kind']}: {alert['device_id']} {alert['failure_mode']} "
             f"({', '.join(alert['signals'])})"
         )
+    for fault in result.faults:
+        lead = fault.lead_time_s
+        outcome = (
+            f"detected {lead / 3600:.1f} simulated hours before failure"
+            if lead is not None
+            else "not detected before failure (or not yet reached)"
+        )
+        print(f"  injected fault {fault.failure_mode} on {fault.device_id}: {outcome}")
     if args.json:
         doc = summary.to_dict()
         doc.pop("counters")
+        doc["faults"] = [f.to_dict() for f in result.faults]
         print(json.dumps(doc, sort_keys=True))
     return 0
 

@@ -10,15 +10,17 @@ import asyncio
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from collector.daemon import Daemon, RunSummary
 from collector.embedded_broker import EmbeddedBroker
+from collector.evaluation import FaultOutcome, grade_fault
 from config.schema import HtmConfig
 from simulators.fleet import Fleet
 from simulators.mqtt_publisher import publish_fleet
 
-__all__ = ["run_demo"]
+__all__ = ["DemoResult", "run_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,16 @@ _CONNECT_TIMEOUT_S = 30.0
 _DRAIN_TIMEOUT_S = 30.0
 
 
-async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = None) -> RunSummary:
-    """Run the demo for ``duration_s`` real seconds and return the daemon's summary."""
+@dataclass
+class DemoResult:
+    """The daemon's summary and how it did on each injected fault (ground truth)."""
+
+    summary: RunSummary
+    faults: list[FaultOutcome]
+
+
+async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = None) -> DemoResult:
+    """Run the demo for ``duration_s`` real seconds; grade the alerts against the faults."""
     with tempfile.TemporaryDirectory(prefix="htm-edge-demo-") as tmp:
         gateway = cfg.gateway.model_copy(update={"data_dir": data_dir or Path(tmp)})
         async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
@@ -56,4 +66,11 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
                     )
             finally:
                 stop.set()
-            return await run_task
+            summary = await run_task
+    opened: dict[str, list[tuple[float, str, tuple[str, ...]]]] = {}
+    for alert in summary.alerts:
+        if alert["kind"] == "opened":
+            entry = (alert["opened_at"], alert["failure_mode"], tuple(alert["signals"]))
+            opened.setdefault(alert["device_id"], []).append(entry)
+    faults = [grade_fault(f, opened.get(f.device_id, [])) for f in fleet.ground_truth()]
+    return DemoResult(summary, faults)

@@ -17,7 +17,7 @@ from collector.pipeline import ScoringPipeline
 from config.schema import Device, HtmConfig, Modality
 from simulators.fleet import FaultLabel, Fleet
 
-__all__ = ["FaultOutcome", "FleetEvaluation", "evaluate_fleet"]
+__all__ = ["FaultOutcome", "FleetEvaluation", "evaluate_fleet", "grade_fault"]
 
 _DAY_S = 86_400.0
 
@@ -42,6 +42,19 @@ class FaultOutcome:
     def lead_time_s(self) -> float | None:
         """Seconds from the first alert to the failure."""
         return None if self.first_alert_ts is None else self.failure_ts - self.first_alert_ts
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {
+            "device_id": self.device_id,
+            "failure_mode": self.failure_mode,
+            "onset_ts": self.onset_ts,
+            "failure_ts": self.failure_ts,
+            "detected": self.detected,
+            "first_alert_ts": self.first_alert_ts,
+            "lead_time_s": self.lead_time_s,
+            "alerted_modes": list(self.alerted_modes),
+        }
 
 
 @dataclass
@@ -84,7 +97,7 @@ def evaluate_fleet(
             if event.kind is EventKind.OPENED:
                 a = event.alert
                 opened.setdefault(a.device_id, []).append((a.opened_at, a.failure_mode, a.signals))
-    faults = [_grade(label, opened.get(device_id, [])) for device_id, label in truth.items()]
+    faults = [grade_fault(label, opened.get(device_id, [])) for device_id, label in truth.items()]
     healthy = [d.device_id for d in cfg.simulation.devices if d.device_id not in truth]
     by_signal: dict[str, int] = {}
     for device_id in healthy:
@@ -100,7 +113,10 @@ def evaluate_fleet(
     )
 
 
-def _grade(label: FaultLabel, alerts: Sequence[tuple[float, str, tuple[str, ...]]]) -> FaultOutcome:
+def grade_fault(
+    label: FaultLabel, alerts: Sequence[tuple[float, str, tuple[str, ...]]]
+) -> FaultOutcome:
+    """Grade one injected fault against the (opened_at, failure_mode, signals) of its device."""
     in_window = [a for a in alerts if label.onset_ts <= a[0] <= label.failure_ts]
     return FaultOutcome(
         device_id=label.device_id,

@@ -1,0 +1,35 @@
+"""The README's first command, as a user runs it: ``htm-edge demo --duration 60 --json``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_dispatches_an_alert_and_stores_everything() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "demo", "--duration", "60", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["devices"] == 6
+    assert summary["readings_received"] > 0
+    assert summary["readings_stored"] == summary["readings_received"]
+    assert summary["alerts_dispatched"] >= 1
+    # the injected fault is found between its onset and the failure (ground truth)
+    (fault,) = summary["faults"]
+    assert fault["device_id"] == "MR-01"
+    assert fault["detected"], summary["alerts"]
+    assert fault["onset_ts"] <= fault["first_alert_ts"] <= fault["failure_ts"]
+    assert "MR.COLDHEAD.DEGRADATION" in fault["alerted_modes"]
+    # and its work order was printed as it was dispatched
+    assert "OPENED" in proc.stdout and "on MR-01" in proc.stdout
