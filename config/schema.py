@@ -330,6 +330,22 @@ class HtmConfig(StrictModel):
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
 
     @model_validator(mode="after")
+    def _unique_component_names(self) -> HtmConfig:
+        sections: dict[str, list[str]] = {
+            "sources": [s.name for s in self.sources],
+            "sinks": [s.name for s in self.sinks],
+            "alerting.rules": [r.name for r in self.alerting.rules],
+            "alerting.notifiers": [n.name for n in self.alerting.notifiers],
+        }
+        for section, names in sections.items():
+            for i, name in enumerate(names):
+                if names.index(name) != i:
+                    raise ValueError(
+                        f"{section}[{i}].name {name!r} is used twice; give each a unique name"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _simulated_devices_known(self) -> HtmConfig:
         known = {d.device_id for d in self.inventory.devices}
         for i, sim in enumerate(self.simulation.devices):

@@ -153,3 +153,8 @@ def test_check_config_cli_misspelt_key_exits_2(
     err = capsys.readouterr().err
     assert "models.detektor" in err
     assert "did you mean 'detector'" in err
+
+
+def test_component_names_must_be_unique() -> None:
+    text = "[[sinks]]\ntype = 'sqlite'\n[[sinks]]\ntype = 'sqlite'\npath = 'b.sqlite'\n"
+    assert "sinks[1].name 'sqlite' is used twice" in error_of(text)
