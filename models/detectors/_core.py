@@ -43,16 +43,20 @@ __all__ = [
     "IntArray",
     "Key",
     "floor_scale",
+    "gap_steps",
     "pot_surprise",
     "ramp",
     "rates",
     "score_to_surprise",
     "span_alpha",
+    "staleness",
     "surprise_to_score",
     "tail_surprise",
+    "update_interval",
     "update_mad",
     "update_quantum",
     "update_tail",
+    "update_wander",
 ]
 
 #: Gaussian sigma per mean absolute deviation, sqrt(pi / 2)
@@ -179,8 +183,14 @@ class ArrayDetector(Detector):
         return a
 
     @abstractmethod
-    def _compute(self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray) -> Ctx:
-        """Return at least ``{"s": surprise}`` for valid points; must not mutate state."""
+    def _compute(
+        self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray, qx: FloatArray | None
+    ) -> Ctx:
+        """Return at least ``{"s": surprise}`` for valid points; must not mutate state.
+
+        ``qx`` is the resolution of the signal ``x`` derives from, when the caller
+        knows it (an ensemble feeding a de-seasonalised signal), else None.
+        """
 
     @abstractmethod
     def _update(
@@ -203,12 +213,15 @@ class ArrayDetector(Detector):
             )
 
     def prepare(
-        self, idx: IntArray, x: FloatArray, ts: FloatArray
+        self, idx: IntArray, x: FloatArray, ts: FloatArray, quantum: FloatArray | None = None
     ) -> tuple[Key, FloatArray, Ctx, FloatArray, FloatArray, BoolArray | None]:
         """Gather state and compute the surprise: ``(key, state, ctx, x, ts, valid)``.
 
         Invalid points (NaN/inf value or time) get surprise 0; ``valid`` is None
-        when every point is valid.
+        when every point is valid. ``quantum`` (per point) is the resolution of the
+        raw signal when ``x`` is derived from it (e.g. minus a seasonal profile, which
+        hides the quantisation from this detector's own estimate); the scale is
+        floored by it as by the detector's own estimate.
         """
         x = np.asarray(x, dtype=np.float64)
         ts = np.asarray(ts, dtype=np.float64)
@@ -224,7 +237,7 @@ class ArrayDetector(Detector):
         # magnitudes beyond 1e100 are clipped and below 1e-100 flushed to 0, so that no
         # arithmetic on the state can overflow or underflow
         x = np.where(np.abs(x) < _XMIN, 0.0, np.clip(x, -_XMAX, _XMAX))
-        ctx = self._compute(key, st, x, ts)
+        ctx = self._compute(key, st, x, ts, quantum)
         if valid is not None:
             ctx["s"] = np.where(valid, ctx["s"], 0.0)
         return key, st, ctx, x, ts, valid
@@ -324,6 +337,7 @@ COMMON_PARAMS: dict[str, Any] = {
     "tail_u": 2.5,  # tail threshold (sigmas) of the per-stream peaks-over-threshold fit
     "tail_rate": 0.002,  # EW rate of the exceedance frequency (per point)
     "excess_rate": 0.05,  # EW rate of the mean excess (per exceedance)
+    "wander_rate": 0.1,  # EW rate of the level's wander per missing point (per gap)
 }
 
 #: initial (Gaussian-like, slightly conservative) tail: P(z > 2.5), mean excess
@@ -339,24 +353,85 @@ def floor_scale(mad: FloatArray, level: FloatArray, q: FloatArray, p: dict[str, 
 
 
 def update_quantum(q: FloatArray, n: FloatArray, x: FloatArray, xprev: FloatArray) -> FloatArray:
-    """Smallest non-zero step seen so far (0 while unknown)."""
+    """Smallest non-zero step seen so far (0 while unknown): the signal's resolution.
+
+    On quantised data (integer counts, values rounded to 0.1) every step is a
+    multiple of the resolution, so the smallest one is the resolution itself once
+    a one-step change has been seen (an overestimate before that, which only
+    makes the scale floor more conservative); on continuous data it soon becomes
+    negligible. Steps at rounding-error size relative to the values (binary
+    representations of decimals) are not steps.
+    """
     d = np.abs(x - xprev)
-    return np.where((n > 0) & (d > 0) & ((q == 0) | (d < q)), d, q)
+    tol = 1e-9 * np.maximum(np.abs(x), np.abs(xprev))
+    return np.where((n > 0) & (d > tol) & ((q == 0) | (d < q)), d, q)
+
+
+def update_interval(dt: FloatArray, last: FloatArray, n: FloatArray, ts: FloatArray) -> FloatArray:
+    """Typical sampling interval: a running low quantile of the time steps.
+
+    It falls quickly to shorter steps and rises slowly (by at most a factor 2 per
+    step, at a rate of 1 %), so occasional gaps barely move it while a stream whose
+    rate really drops follows within a few hundred points.
+    """
+    d = ts - last
+    ok = (n > 0) & (d > 0)
+    first = ok & (dt <= 0)
+    rate = np.where(d < dt, 0.1, 0.01)
+    new = dt + rate * (np.minimum(d, 2.0 * dt) - dt)
+    return np.where(first, d, np.where(ok & ~first, new, dt))
+
+
+def gap_steps(dt: FloatArray, last: FloatArray, n: FloatArray, ts: FloatArray) -> FloatArray:
+    """Time since the previous point in typical sampling intervals (1 when unknown)."""
+    return np.where((n > 0) & (dt > 0), (ts - last) / np.where(dt > 0, dt, 1.0), 1.0)
+
+
+def staleness(g: FloatArray, alpha: float) -> FloatArray:
+    """Weight in (0, 1] of a level estimate after ``g`` typical intervals without data.
+
+    An EWMA of rate ``alpha`` keeps ``(1 - alpha) ** g`` of its memory after ``g``
+    steps; a point arriving ``g`` intervals after the previous one finds the level
+    as old as that, with nothing seen in between: the weight is
+    ``exp(-alpha (g - 1))`` (1 when the stream is on time).
+    """
+    return np.exp(-alpha * np.clip(g - 1.0, 0.0, 1e4))
+
+
+def update_wander(
+    w: FloatArray, z: FloatArray, v: FloatArray, g: FloatArray, anomalous: BoolArray,
+    p: dict[str, Any],
+) -> FloatArray:  # fmt: skip
+    """Learn how far the level wanders per missing point, from points after gaps.
+
+    ``w`` is in units of the squared scale: a point arriving ``g`` intervals after
+    the previous one is expected to deviate from the baseline by
+    ``scale * sqrt(1 + v + (g - 1) w)`` (``v`` the extra variance already carried).
+    Each gap of at least two intervals updates ``w`` with its own excess squared
+    deviation per missing point (at ``slow`` times the rate when anomalous).
+    """
+    gap = g >= 2.0
+    excess = np.clip((np.minimum(z * z, 1e6) - 1.0 - v) / np.maximum(g - 1.0, 1.0), 0.0, 1e4)
+    rate = float(p["wander_rate"]) * np.where(anomalous, float(p["slow"]), 1.0)
+    return np.where(gap, w + rate * (excess - w), w)
 
 
 def rates(
-    n: FloatArray, alpha: float, scores: FloatArray, p: dict[str, Any]
-) -> tuple[FloatArray, FloatArray, BoolArray]:
+    n: FloatArray, alpha: float, scores: FloatArray, p: dict[str, Any],
+    k: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray, BoolArray]:  # fmt: skip
     """Learning rates ``(a, a_scale, anomalous)`` for level and scale updates.
 
-    The level rate is ``max(alpha, 1 / (n + 1))`` (a running mean at first), damped
+    ``k`` is the effective number of points behind the level (``n`` by default;
+    less after a gap, see :func:`staleness`). The level rate is
+    ``max(alpha, 1 / (k + 1))`` (a running mean at first), damped
     by ``slow`` for anomalous points; the scale rate is ``max(alpha, 1 / n)`` (0 for the
     first point); both are damped by ``slow`` for anomalous points (winsorised
     residuals then let the scale grow back by at most ``1 + slow * clip * a`` per point).
     """
     anomalous = scores >= float(p["learn_threshold"])
     damp = np.where(anomalous, float(p["slow"]), 1.0)
-    a_lvl = np.maximum(alpha, 1.0 / (n + 1.0)) * damp
+    a_lvl = np.maximum(alpha, 1.0 / ((n if k is None else k) + 1.0)) * damp
     a_sc = np.where(n < 1, 0.0, np.maximum(alpha, 1.0 / np.maximum(n, 1.0)) * damp)
     return a_lvl, a_sc, anomalous
 

@@ -16,7 +16,9 @@ about every ``sqrt(2 h / v)`` points for a drift of ``v`` sigma per point.
 
 Catches: slow drifts relative to the long-term baseline (bearing wear,
 filter clogging, battery fade), small sustained shifts (0.5-2 sigma). Misses:
-isolated spikes (by design), changes of variance without a change of mean;
+isolated spikes (by design), changes of variance without a change of mean,
+shifts of a single resolution step of a quantised signal (the scale is floored
+at ``quantum / k``, since such a step may be a sub-resolution move);
 reacts within a few points only to large shifts. The scale is the long-term
 variability around the reference, so wandering signals are judged against
 their own wander. Autocorrelated residuals (random-walk-like signals, imperfect
@@ -109,9 +111,18 @@ class Cusum(ArrayDetector):
         self._slow_m = self._rate_m * float(p["slow"])
         self._s_alarm = score_to_surprise(float(p["alarm"]), float(p["multiplicity"]))
 
-    def _compute(self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray) -> Ctx:
+    def _compute(
+        self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray, qx: FloatArray | None
+    ) -> Ctx:
         n, ref, mad, q = st[0], st[1], st[2], st[6]
-        scale = floor_scale(mad, ref, q, self.params)
+        # the resolution seen up to this point, its own step included (the first step
+        # of a so-far constant stream is one step of resolution, as far as it knows)
+        q = update_quantum(q, n, x, st[7])
+        if qx is not None:
+            q = np.maximum(q, qx)
+        # a shift of one resolution step may be a move smaller than the resolution:
+        # the floor puts it at the allowance k, so it never accumulates
+        scale = np.maximum(floor_scale(mad, ref, q, self.params), q * (1.0 / self._k))
         r = x - ref
         zc = float(self.params["zclip"])
         z = np.clip(r / scale, -zc, zc)

@@ -21,7 +21,15 @@ on). Misses: anomalies only visible across several signals (see
 ``multivariate``), weekly patterns, deviations smaller than the noise that do
 not persist.
 
-State per stream: the sum of the components', 584 bytes by default.
+Every component floors its scale with the *raw* signal's resolution (the
+seasonal component's estimate, passed on, since the de-seasonalised signal
+the others see is no longer quantised), so a change smaller than one step of
+the sensor's resolution is never significant. After a gap in a stream (a
+device idle, a stream keyed by operating state resuming), the short-memory
+baselines widen their uncertainty by the wander learned from earlier gaps
+and re-learn quickly; the long-term CUSUM reference does not forget.
+
+State per stream: the sum of the components', 688 bytes by default.
 """
 
 from __future__ import annotations
@@ -114,12 +122,16 @@ class Ensemble(Detector):
     def _steps(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> tuple[list[Any], FloatArray]:
         steps: list[Any] = [None] * len(self.components)
         xa = x
+        q = None
         if self._season >= 0:
             steps[self._season] = self.components[self._season].prepare(idx, x, ts)
-            xa = x - steps[self._season][2]["pred"]
+            ctx = steps[self._season][2]
+            xa = x - ctx["pred"]
+            # the residual is no longer quantised: pass on the raw signal's resolution
+            q = ctx["q"]
         for i, c in enumerate(self.components):
             if i != self._season:
-                steps[i] = c.prepare(idx, xa, ts)
+                steps[i] = c.prepare(idx, xa, ts, q)
         s = steps[0][2]["s"]
         for st in steps[1:]:
             s = np.maximum(s, st[2]["s"])

@@ -75,8 +75,15 @@ class RobustEWMA(ArrayDetector):
         self._warm = float(self.params["warmup"])
         self._u = float(self.params["tail_u"])
 
-    def _compute(self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray) -> Ctx:
+    def _compute(
+        self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray, qx: FloatArray | None
+    ) -> Ctx:
         n, mu, mad, q = st[0], st[1], st[2], st[3]
+        # the resolution seen up to this point, its own step included (the first step
+        # of a so-far constant stream is one step of resolution, as far as it knows)
+        q = update_quantum(q, n, x, st[4])
+        if qx is not None:
+            q = np.maximum(q, qx)
         scale = floor_scale(mad, mu, q, self.params)
         r = x - mu
         z = np.abs(r) / scale

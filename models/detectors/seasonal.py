@@ -15,7 +15,17 @@ drifts (level and profile follow them), anomalies shorter than the noise,
 weekly patterns (only one period is modelled). Anomalous points update level
 and profile at ``slow`` times the normal rate and never the scale.
 
-State per stream: 7 + ``bins`` float64, 440 bytes with 48 bins.
+Early and after gaps it is conservative: a point is scored in proportion to
+the interpolation weight on profile bins already visited (the first period is
+not scored against a profile that cannot know it yet); after a gap the level's
+uncertainty grows by the per-point wander learned from earlier gaps (it is
+re-learned with a Kalman-like gain), and beyond the level's memory
+(``exp(-alpha (g - 1))`` small for a gap of ``g`` typical intervals) the level
+is re-learned as in warm-up.
+
+State per stream: 12 + ``bins`` float64 (``n, level, mad, quantum, prev, pi,
+beta``, the level's effective count, last time, typical interval, extra
+variance and wander rate), 480 bytes with 48 bins.
 """
 
 from __future__ import annotations
@@ -33,13 +43,17 @@ from models.detectors._core import (
     FloatArray,
     Key,
     floor_scale,
+    gap_steps,
     pot_surprise,
     ramp,
     rates,
     span_alpha,
+    staleness,
+    update_interval,
     update_mad,
     update_quantum,
     update_tail,
+    update_wander,
 )
 from models.errors import ModelError
 
@@ -74,7 +88,9 @@ class Seasonal(ArrayDetector):
         "profile_rate": 0.2,
     }
     INIT: ClassVar[dict[str, float]] = TAIL_INIT
-    FIELDS: ClassVar[tuple[str, ...]] = ("n", "level", "mad", "quantum", "prev", "pi", "beta")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "n", "level", "mad", "quantum", "prev", "pi", "beta", "k", "last", "dt", "v", "w",
+    )  # fmt: skip
 
     def _configure(self) -> None:
         p = self.params
@@ -94,8 +110,15 @@ class Seasonal(ArrayDetector):
     def _cols(self, key: Key, m: int) -> Any:
         return np.arange(key.start, key.start + m) if isinstance(key, slice) else key
 
-    def _compute(self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray) -> Ctx:
+    def _compute(
+        self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray, qx: FloatArray | None
+    ) -> Ctx:
         n, level, mad, q = st[0], st[1], st[2], st[3]
+        # the resolution seen up to this point, its own step included (the first step
+        # of a so-far constant stream is one step of resolution, as far as it knows)
+        q = update_quantum(q, n, x, st[4])
+        if qx is not None:
+            q = np.maximum(q, qx)
         pos = np.mod(ts * self._bin_per_s - 0.5, self._bins)
         f = np.floor(pos)
         w = pos - f
@@ -113,11 +136,22 @@ class Seasonal(ArrayDetector):
         pred = np.where(np.isnan(pred), 0.0, pred)
         scale = floor_scale(mad, level + pred, q, self.params)
         r = x - level - pred
+        # after a gap the level is uncertain (wander learned from earlier gaps, see
+        # spike_level) and, beyond its memory, stale (re-learned as in warm-up); the
+        # profile can only vouch for the times of day it has seen
+        g = gap_steps(st[9], st[8], n, ts)
+        f = staleness(g, self._alpha)
+        k = st[7] * f
+        v = st[10] + st[11] * np.maximum(g - 1.0, 0.0)
+        z_raw = np.abs(r) / scale
+        scale = scale * np.sqrt(1.0 + v)
         z = np.abs(r) / scale
-        s = pot_surprise(z, st[5], st[6], self._u) * ramp(n, self._warm)
+        known = np.where(n0, 0.0, 1.0 - w) + np.where(n1, 0.0, w)
+        s = pot_surprise(z, st[5], st[6], self._u) * (ramp(k, self._warm) * known)
         return {
             "s": s, "r": r, "z": z, "scale": scale, "pred": pred, "w": w,
             "i0": i0.astype(np.float64), "i1": i1.astype(np.float64), "p0": p0, "p1": p1,
+            "k": k, "f": f, "q": q, "g": g, "v": v, "z_raw": z_raw,
         }  # fmt: skip
 
     def _update(
@@ -125,8 +159,11 @@ class Seasonal(ArrayDetector):
         scores: FloatArray, valid: BoolArray | None,
     ) -> FloatArray:  # fmt: skip
         n = st[0]
-        a, a_sc, anomalous = rates(n, self._alpha, scores, self.params)
+        a, a_sc, anomalous = rates(n, self._alpha, scores, self.params, ctx["k"])
+        v = ctx["v"]
+        a = np.maximum(a, v / (v + 1.0))
         r = ctx["r"]
+        f = ctx["f"] / (1.0 + v)
         st[1] += a * r
         # profile: offset of this point from the new level, shared by the two nearest bins
         e = x - st[1]
@@ -144,9 +181,18 @@ class Seasonal(ArrayDetector):
         i0, i1 = ctx["i0"].astype(np.intp), ctx["i1"].astype(np.intp)
         prof[i0, cols] = new0
         prof[i1, cols] = new1
-        st[2] = update_mad(st[2], r, ctx["scale"], a_sc, n, self.params)
+        # residuals against a stale level say nothing about the noise
+        st[2] = update_mad(st[2], r, ctx["scale"], a_sc * f, n, self.params)
         st[3] = update_quantum(st[3], n, x, st[4])
         st[4] = x
-        st[5], st[6] = update_tail(st[5], st[6], ctx["z"], n, anomalous, self.params)
+        pi, beta = update_tail(st[5], st[6], ctx["z"], n, anomalous, self.params)
+        fresh = f >= 0.5
+        st[5] = np.where(fresh, pi, st[5])
+        st[6] = np.where(fresh, beta, st[6])
+        st[11] = update_wander(st[11], ctx["z_raw"], st[10], ctx["g"], anomalous, self.params)
+        st[10] = v * (1.0 - a)
+        st[9] = update_interval(st[9], st[8], n, ts)
+        st[8] = ts
+        st[7] = ctx["k"] + 1.0
         st[0] = n + 1.0
         return st
