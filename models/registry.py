@@ -12,6 +12,7 @@ from typing import Any
 
 from models.base import Detector
 from models.detectors.cusum import Cusum
+from models.detectors.drift import Drift
 from models.detectors.ensemble import Ensemble
 from models.detectors.multivariate import MultivariateDetector
 from models.detectors.robust_ewma import RobustEWMA
@@ -29,6 +30,7 @@ DETECTORS: dict[str, type[Detector]] = {
         Seasonal,
         SpikeLevel,
         Cusum,
+        Drift,
         MultivariateDetector,
     )
 }

@@ -7,7 +7,7 @@ order): it is processed in *rounds*, round ``r`` holding each key's ``r``-th
 point, so every round is one vectorised detector step over unique slots and
 the result equals feeding the points one by one.
 
-Memory: the detector's ``bytes_per_stream`` (688 bytes for the default
+Memory: the detector's ``bytes_per_stream`` (768 bytes for the default
 ensemble) times the capacity (at most twice the number of streams), plus the
 key dictionary (about 100-200 bytes per key in CPython).
 """

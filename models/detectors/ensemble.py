@@ -1,7 +1,7 @@
 """``ensemble``: the default detector, combining calibrated components per stream.
 
-Each component (by default ``seasonal``, ``spike_level`` and ``cusum``; the
-latter two see the signal minus the seasonal profile, so a daily cycle is not
+Each component (by default ``seasonal``, ``spike_level``, ``cusum`` and ``drift``; the
+others see the signal minus the seasonal profile, so a daily cycle is not
 mistaken for level shifts or drifts) turns
 a point into a surprise ``s_i = -log p_i``, the tail probability of its own
 statistic under its healthy model. They are combined by the minimum p-value
@@ -29,7 +29,7 @@ device idle, a stream keyed by operating state resuming), the short-memory
 baselines widen their uncertainty by the wander learned from earlier gaps
 and re-learn quickly; the long-term CUSUM reference does not forget.
 
-State per stream: the sum of the components', 688 bytes by default.
+State per stream: the sum of the components', 768 bytes by default.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import numpy as np
 from models.base import Detector, FloatArray, IntArray
 from models.detectors._core import ArrayDetector, surprise_to_score
 from models.detectors.cusum import Cusum
+from models.detectors.drift import Drift
 from models.detectors.robust_ewma import RobustEWMA
 from models.detectors.seasonal import Seasonal
 from models.detectors.spike_level import SpikeLevel
@@ -50,7 +51,7 @@ from models.errors import ModelError
 __all__ = ["Ensemble"]
 
 _COMPONENTS: dict[str, type[ArrayDetector]] = {
-    c.name: c for c in (Seasonal, SpikeLevel, Cusum, RobustEWMA)
+    c.name: c for c in (Seasonal, SpikeLevel, Cusum, Drift, RobustEWMA)
 }
 
 
@@ -62,7 +63,7 @@ class Ensemble(Detector):
     n_streams:
         Number of stream slots.
     components:
-        Comma-separated component names, from ``seasonal``, ``spike_level``,
+        Comma-separated component names, from ``seasonal``, ``spike_level``, ``drift``,
         ``cusum`` and ``robust_ewma``.
     multiplicity:
         ``W`` of the final calibration (healthy points per expected 0.99 alarm, / 100).
@@ -74,7 +75,7 @@ class Ensemble(Detector):
 
     name: ClassVar[str] = "ensemble"
     PARAMS: ClassVar[dict[str, Any]] = {
-        "components": "seasonal,spike_level,cusum",
+        "components": "seasonal,spike_level,cusum,drift",
         "multiplicity": 100.0,
         "period": 86400.0,
     }

@@ -162,7 +162,7 @@ def test_warm_up_is_short(name: str) -> None:
     x[100] += 60.0
     s = run(make_detector(name), x)
     assert s[:5].max() == 0.0
-    if name != "cusum":  # cusum ignores isolated spikes by design
+    if name not in ("cusum", "drift"):  # the drift charts ignore isolated spikes by design
         assert s[100] >= 0.99
 
 
