@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = ["Daemon", "RunSummary"]
 log = logging.getLogger(__name__)
 
 _SCORE_BATCH = 4096
+_RECENT_EVENTS = 1000
 _MODEL_STATE = "model_state.json"
 
 
@@ -56,6 +58,7 @@ class RunSummary:
     readings_scored: int
     frames_malformed: int
     alerts_dispatched: int
+    #: the most recent dispatched events (up to 1,000), oldest first
     alerts: list[dict[str, Any]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
 
@@ -102,8 +105,8 @@ class Daemon:
             if notifiers is not None
             else [build_notifier(n) for n in cfg.alerting.notifiers]
         )
-        self.dispatched: list[AlertEvent] = []
-        self.started = asyncio.Event()
+        #: the most recent dispatched events (bounded: the daemon runs for months)
+        self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
         self._unknown_logged: set[str] = set()
 
     def _device(self, device_id: str) -> Device:
@@ -140,7 +143,6 @@ class Daemon:
                     tg.create_task(self._source_stage(src, name, frames))
                     for src, name in zip(self.sources, self.protocols, strict=True)
                 ]
-                self.started.set()
                 log.info(
                     "event=daemon_started sources=%d sinks=%d", len(self.sources), len(self.sinks)
                 )
@@ -194,7 +196,7 @@ class Daemon:
             else 0,
             readings_scored=h.get("readings.scored"),
             frames_malformed=h.get("frames.malformed"),
-            alerts_dispatched=len(self.dispatched),
+            alerts_dispatched=h.get("alerts.dispatched"),
             alerts=[_event_dict(e) for e in self.dispatched],
             counters=h.snapshot(),
         )
@@ -287,6 +289,7 @@ class Daemon:
                         str(exc),
                     )
             self.dispatched.append(event)
+            self.health.inc("alerts.dispatched")
             self.health.inc(f"alerts.{event.kind}")
 
     def _restore_model_state(self) -> StreamScorer | None:
