@@ -6,6 +6,7 @@ it afterwards. A missing binary is a failure with the install hint, never a skip
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,9 @@ class Mosquitto:
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # as root, mosquitto would drop to user 'mosquitto', which cannot write
+            # its persistence file into our temp dir: sessions would not survive a restart
+            f"user {getpass.getuser()}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {workdir}/\n"
