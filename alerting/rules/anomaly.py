@@ -34,17 +34,7 @@ class AnomalyRule(Rule):
     type_name: ClassVar[str] = "anomaly"
 
     def __init__(self, cfg: AnomalyRuleConfig) -> None:
-        super().__init__(
-            name=cfg.name,
-            modalities=cfg.modalities,
-            severity=cfg.severity,
-            failure_mode=cfg.failure_mode,
-            repeat_interval_s=cfg.repeat_interval_s,
-            enter_count=cfg.enter_count,
-            enter_window=cfg.enter_window,
-            exit_count=cfg.exit_count,
-            min_open_s=cfg.min_open_s,
-        )
+        super().__init__(cfg, enter_window=cfg.enter_window)
         self.cfg = cfg
         self._patterns = tuple(cfg.signals)
         self._match_cache: dict[str, bool] = {}

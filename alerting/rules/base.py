@@ -27,7 +27,7 @@ from typing import ClassVar
 
 from alerting import catalog
 from alerting.types import Severity
-from config.schema import AnomalyRuleConfig, Device, Modality, ThresholdRuleConfig
+from config.schema import AnomalyRuleConfig, Device, ThresholdRuleConfig
 from models.types import Score
 
 __all__ = ["Rule", "RuleSignal", "Transition"]
@@ -94,28 +94,17 @@ class Rule(ABC):
     #: registry key, equal to the config ``type`` and the module name
     type_name: ClassVar[str]
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        modalities: list[Modality],
-        severity: Severity,
-        failure_mode: str | None,
-        repeat_interval_s: float,
-        enter_count: int,
-        enter_window: int,
-        exit_count: int,
-        min_open_s: float,
-    ) -> None:
-        self.name = name
-        self.modalities = frozenset(modalities)
-        self.severity: Severity = severity
-        self.failure_mode = failure_mode
-        self.repeat_interval_s = repeat_interval_s
-        self.enter_count = enter_count
-        self.enter_window = max(enter_window, enter_count)
-        self.exit_count = exit_count
-        self.min_open_s = min_open_s
+    def __init__(self, cfg: AnomalyRuleConfig | ThresholdRuleConfig, *, enter_window: int) -> None:
+        """Take the settings every rule type shares from ``cfg``; ``enter_window`` varies."""
+        self.name = cfg.name
+        self.modalities = frozenset(cfg.modalities)
+        self.severity: Severity = cfg.severity
+        self.failure_mode = cfg.failure_mode
+        self.repeat_interval_s = cfg.repeat_interval_s
+        self.enter_count = cfg.enter_count
+        self.enter_window = max(enter_window, cfg.enter_count)
+        self.exit_count = cfg.exit_count
+        self.min_open_s = cfg.min_open_s
         self._streams: dict[tuple[str, str], _Stream] = {}
 
     @classmethod

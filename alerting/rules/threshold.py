@@ -34,17 +34,7 @@ class ThresholdRule(Rule):
     type_name: ClassVar[str] = "threshold"
 
     def __init__(self, cfg: ThresholdRuleConfig) -> None:
-        super().__init__(
-            name=cfg.name,
-            modalities=cfg.modalities,
-            severity=cfg.severity,
-            failure_mode=cfg.failure_mode,
-            repeat_interval_s=cfg.repeat_interval_s,
-            enter_count=cfg.enter_count,
-            enter_window=cfg.enter_count,
-            exit_count=cfg.exit_count,
-            min_open_s=cfg.min_open_s,
-        )
+        super().__init__(cfg, enter_window=cfg.enter_count)
         self.cfg = cfg
 
     @classmethod
