@@ -10,12 +10,12 @@ Typical use by the daemon::
             await notifier.send(event, order)
 """
 
-from alerting.engine import AlertEngine
-from alerting.errors import AlertingError
-from alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
-from alerting.rules import RULES, Rule, build_rule
-from alerting.types import Alert, AlertEvent, EventKind, WorkOrder
-from alerting.workorder import build_work_order
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
+from htm_edge.alerting.rules import RULES, Rule, build_rule
+from htm_edge.alerting.types import Alert, AlertEvent, EventKind, WorkOrder
+from htm_edge.alerting.workorder import build_work_order
 
 __all__ = [
     "NOTIFIERS",

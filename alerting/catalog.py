@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from config.schema import Modality
+from htm_edge.config.schema import Modality
 
 __all__ = [
     "CATALOG",

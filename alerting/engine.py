@@ -43,12 +43,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from alerting import catalog
-from alerting.errors import AlertingError
-from alerting.rules import Rule, RuleSignal, Transition, build_rule
-from alerting.rules.anomaly import AnomalyRule
-from alerting.tracking import AlertTrack, SignalTrack, snapshot
-from alerting.types import (
+from htm_edge.alerting import catalog
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules import Rule, RuleSignal, Transition, build_rule
+from htm_edge.alerting.rules.anomaly import AnomalyRule
+from htm_edge.alerting.tracking import AlertTrack, SignalTrack, snapshot
+from htm_edge.alerting.types import (
     SEVERITY_RANK,
     Alert,
     AlertEvent,
@@ -56,10 +56,10 @@ from alerting.types import (
     WorkOrder,
     format_ts,
 )
-from alerting.utilisation import UtilisationTracker
-from alerting.workorder import build_work_order
-from config.schema import AlertingConfig, Device, Modality
-from models.types import Score
+from htm_edge.alerting.utilisation import UtilisationTracker
+from htm_edge.alerting.workorder import build_work_order
+from htm_edge.config.schema import AlertingConfig, Device, Modality
+from htm_edge.models.types import Score
 
 __all__ = ["AlertEngine", "Inventory"]
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alerting import catalog
-from alerting.types import (
+from htm_edge.alerting import catalog
+from htm_edge.alerting.types import (
     SEVERITY_RANK,
     AlertEvent,
     Assignee,
@@ -36,8 +36,8 @@ from alerting.types import (
     EvidenceLine,
     WorkOrder,
 )
-from alerting.utilisation import UsageInfo
-from config.schema import Device, EngineerConfig
+from htm_edge.alerting.utilisation import UsageInfo
+from htm_edge.config.schema import Device, EngineerConfig
 
 __all__ = [
     "PRIORITY_RESPONSE_H",

@@ -1,6 +1,6 @@
 """Alert quality on simulated fleets: false alerts on healthy devices, and fault lead time.
 
-Runs the gateway's own scoring pipeline (:mod:`collector.pipeline`) offline over
+Runs the gateway's own scoring pipeline (:mod:`htm_edge.gateway.pipeline`) offline over
 a fleet with every catalogued failure mode injected once and two healthy
 devices per modality, for several seeds and start times, and reports:
 
@@ -22,9 +22,8 @@ import time
 from typing import Any
 
 from benchmarks.report import write_section
-from collector.evaluation import FleetEvaluation, evaluate_fleet
-from config.loader import load_config
-from config.schema import (
+from htm_edge.config.loader import load_config
+from htm_edge.config.schema import (
     Device,
     FaultConfig,
     HtmConfig,
@@ -34,7 +33,8 @@ from config.schema import (
     SimulatedDeviceConfig,
     SimulationConfig,
 )
-from simulators.catalog import FAILURE_MODES
+from htm_edge.gateway.evaluation import FleetEvaluation, evaluate_fleet
+from htm_edge.simulators.catalog import FAILURE_MODES
 
 __all__ = ["fleet_config", "main"]
 

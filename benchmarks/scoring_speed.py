@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import write_section
-from models.registry import DEFAULT_DETECTOR, make_detector
-from models.scorer import StreamScorer
+from htm_edge.models.registry import DEFAULT_DETECTOR, make_detector
+from htm_edge.models.scorer import StreamScorer
 
 __all__ = ["main", "measure"]
 
@@ -85,7 +85,7 @@ def _river_speed(points: int) -> tuple[float, float]:
 
 _RSS_CHILD = """
 import resource, sys, numpy as np
-from models.scorer import StreamScorer
+from htm_edge.models.scorer import StreamScorer
 n = int(sys.argv[1])
 sc = StreamScorer()
 keys = [("dev%d" % (i // 8), "sig%d" % (i % 8)) for i in range(n)]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.detectors.multivariate import MultivariateDetector
+from htm_edge.models.detectors.multivariate import MultivariateDetector
 
 __all__ = [
     "ADAPTIVE",

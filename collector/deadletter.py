@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from collector.protocols.base import Frame
+from htm_edge.collector.protocols.base import Frame
 
 __all__ = ["DeadLetterStore"]
 

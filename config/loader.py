@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from config.errors import ConfigError
-from config.schema import HtmConfig
+from htm_edge.config.errors import ConfigError
+from htm_edge.config.schema import HtmConfig
 
 __all__ = ["DEFAULT_CONFIG_NAME", "default_config_text", "load_config", "parse_config"]
 
@@ -24,7 +24,9 @@ DEFAULT_CONFIG_NAME = "default.toml"
 
 def default_config_text() -> str:
     """Return the embedded default configuration (used when no file is given)."""
-    return resources.files("config").joinpath(DEFAULT_CONFIG_NAME).read_text(encoding="utf-8")
+    return (
+        resources.files("htm_edge.config").joinpath(DEFAULT_CONFIG_NAME).read_text(encoding="utf-8")
+    )
 
 
 def load_config(path: Path | None = None) -> HtmConfig:

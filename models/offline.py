@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from models.base import FloatArray
-from models.errors import ModelError
-from models.registry import DEFAULT_DETECTOR, make_detector
+from htm_edge.models.base import FloatArray
+from htm_edge.models.errors import ModelError
+from htm_edge.models.registry import DEFAULT_DETECTOR, make_detector
 
 __all__ = ["score_csv"]
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.base import Detector
-from models.detectors.cusum import Cusum
-from models.detectors.drift import Drift
-from models.detectors.ensemble import Ensemble
-from models.detectors.multivariate import MultivariateDetector
-from models.detectors.robust_ewma import RobustEWMA
-from models.detectors.seasonal import Seasonal
-from models.detectors.spike_level import SpikeLevel
-from models.errors import ModelError
+from htm_edge.models.base import Detector
+from htm_edge.models.detectors.cusum import Cusum
+from htm_edge.models.detectors.drift import Drift
+from htm_edge.models.detectors.ensemble import Ensemble
+from htm_edge.models.detectors.multivariate import MultivariateDetector
+from htm_edge.models.detectors.robust_ewma import RobustEWMA
+from htm_edge.models.detectors.seasonal import Seasonal
+from htm_edge.models.detectors.spike_level import SpikeLevel
+from htm_edge.models.errors import ModelError
 
 __all__ = ["DEFAULT_DETECTOR", "DETECTORS", "make_detector", "resolve"]
 

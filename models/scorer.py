@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from models.base import Detector, FloatArray, IntArray
-from models.errors import ModelError
-from models.registry import DETECTORS, make_detector, resolve
+from htm_edge.models.base import Detector, FloatArray, IntArray
+from htm_edge.models.errors import ModelError
+from htm_edge.models.registry import DETECTORS, make_detector, resolve
 
 __all__ = ["StreamScorer"]
 

@@ -19,7 +19,7 @@ with ``tau`` the fraction of ``duration_s`` elapsed):
 
 Examples
 --------
->>> from config.schema import Modality
+>>> from htm_edge.config.schema import Modality
 >>> [m.failure_mode for m in failure_modes_of(Modality.CT)][:1]
 ['CT.TUBE.FILAMENT_WEAR']
 >>> signal_spec(Modality.MRI, "coldhead_2nd_stage_k").unit
@@ -32,8 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from config.schema import Modality
-from simulators.errors import SimulatorError
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.errors import SimulatorError
 
 __all__ = [
     "FAILURE_MODES",

@@ -14,10 +14,10 @@ import signal
 import sys
 import time
 
-from config.schema import HtmConfig
-from simulators.errors import SimulatorError
-from simulators.fleet import Fleet
-from simulators.mqtt_publisher import publish_fleet
+from htm_edge.config.schema import HtmConfig
+from htm_edge.simulators.errors import SimulatorError
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.mqtt_publisher import publish_fleet
 
 __all__ = ["add_simulate_arguments", "run_simulate"]
 

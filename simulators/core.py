@@ -19,9 +19,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from collector.reading import Quality, Reading
-from config.schema import Modality
-from simulators.catalog import Shape, SignalSpec, failure_mode_spec, lookalike_spec, signals_of
+from htm_edge.collector.reading import Quality, Reading
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.catalog import (
+    Shape,
+    SignalSpec,
+    failure_mode_spec,
+    lookalike_spec,
+    signals_of,
+)
 
 __all__ = [
     "ActiveFault",

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from config.schema import Device, FaultConfig, Modality
+>>> from htm_edge.config.schema import Device, FaultConfig, Modality
 >>> mr = Device(device_id="MR-01", modality=Modality.MRI)
 >>> fleet = Fleet([(mr, FaultConfig(failure_mode="MR.COLDHEAD.DEGRADATION",
 ...                                 start_s=7200, duration_s=14400))],
@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from collector.reading import Reading
-from config.schema import Device, FaultConfig, HtmConfig
-from simulators.core import DeviceModel, SimEvent, device_rng
-from simulators.devices import MODELS
-from simulators.errors import SimulatorError
+from htm_edge.collector.reading import Reading
+from htm_edge.config.schema import Device, FaultConfig, HtmConfig
+from htm_edge.simulators.core import DeviceModel, SimEvent, device_rng
+from htm_edge.simulators.devices import MODELS
+from htm_edge.simulators.errors import SimulatorError
 
 __all__ = ["EventLabel", "FaultLabel", "Fleet"]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulators.errors import SimulatorError
-from simulators.fleet import EventLabel, FaultLabel, Fleet
+from htm_edge.simulators.errors import SimulatorError
+from htm_edge.simulators.fleet import EventLabel, FaultLabel, Fleet
 
 __all__ = ["ground_truth_payload", "parse_ground_truth"]
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import aiomqtt
 
-from collector.protocols.json import JsonProtocol
-from simulators.errors import SimulatorError
-from simulators.fleet import Fleet
-from simulators.ground_truth import ground_truth_payload
+from htm_edge.collector.protocols.json import JsonProtocol
+from htm_edge.simulators.errors import SimulatorError
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.ground_truth import ground_truth_payload
 
 __all__ = ["PublishStats", "ground_truth_topic", "publish_fleet", "telemetry_topic"]
 

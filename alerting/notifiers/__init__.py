@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from config.schema import ConsoleNotifierConfig
+>>> from htm_edge.config.schema import ConsoleNotifierConfig
 >>> type(build_notifier(ConsoleNotifierConfig())).__name__
 'ConsoleNotifier'
 """
@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TextIO
 
-from alerting.errors import AlertingError
-from alerting.notifiers.base import Notifier
-from alerting.notifiers.console import ConsoleNotifier
-from config.schema import ConsoleNotifierConfig
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.notifiers.base import Notifier
+from htm_edge.alerting.notifiers.console import ConsoleNotifier
+from htm_edge.config.schema import ConsoleNotifierConfig
 
 __all__ = ["NOTIFIERS", "ConsoleNotifier", "Notifier", "build_notifier"]
 

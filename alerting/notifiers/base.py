@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import ClassVar
 
-from alerting.types import AlertEvent, WorkOrder
+from htm_edge.alerting.types import AlertEvent, WorkOrder
 
 __all__ = ["Notifier"]
 

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import io
->>> from config.schema import ConsoleNotifierConfig
+>>> from htm_edge.config.schema import ConsoleNotifierConfig
 >>> n = ConsoleNotifier(ConsoleNotifierConfig(format="json"), stream=io.StringIO())
 >>> n.name
 'console'
@@ -15,10 +15,10 @@ import json
 import sys
 from typing import ClassVar, TextIO
 
-from alerting.errors import AlertingError
-from alerting.notifiers.base import Notifier
-from alerting.types import AlertEvent, WorkOrder, json_safe
-from config.schema import ConsoleNotifierConfig
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.notifiers.base import Notifier
+from htm_edge.alerting.types import AlertEvent, WorkOrder, json_safe
+from htm_edge.config.schema import ConsoleNotifierConfig
 
 __all__ = ["ConsoleNotifier"]
 

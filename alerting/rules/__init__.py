@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from config.schema import AnomalyRuleConfig
+>>> from htm_edge.config.schema import AnomalyRuleConfig
 >>> type(build_rule(AnomalyRuleConfig())).__name__
 'AnomalyRule'
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from alerting.errors import AlertingError
-from alerting.rules.anomaly import AnomalyRule
-from alerting.rules.base import Rule, RuleSignal, Transition
-from alerting.rules.threshold import ThresholdRule
-from config.schema import AnomalyRuleConfig, ThresholdRuleConfig
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules.anomaly import AnomalyRule
+from htm_edge.alerting.rules.base import Rule, RuleSignal, Transition
+from htm_edge.alerting.rules.threshold import ThresholdRule
+from htm_edge.config.schema import AnomalyRuleConfig, ThresholdRuleConfig
 
 __all__ = [
     "RULES",

@@ -5,8 +5,8 @@ A score is a *hit* when ``anomaly >= enter_score`` and *clear* when
 
 Examples
 --------
->>> from config.schema import AnomalyRuleConfig, Device, Modality
->>> from models.types import Score
+>>> from htm_edge.config.schema import AnomalyRuleConfig, Device, Modality
+>>> from htm_edge.models.types import Score
 >>> rule = AnomalyRule(AnomalyRuleConfig(enter_count=2, enter_window=3))
 >>> dev = Device(device_id="ct-1", modality=Modality.CT)
 >>> [rule.evaluate(Score("ct-1", "tube_arc_count", t, 0.999, 5.0), dev) is None
@@ -19,11 +19,11 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
-from alerting import catalog
-from alerting.errors import AlertingError
-from alerting.rules.base import Rule
-from config.schema import AnomalyRuleConfig, ThresholdRuleConfig
-from models.types import Score
+from htm_edge.alerting import catalog
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules.base import Rule
+from htm_edge.config.schema import AnomalyRuleConfig, ThresholdRuleConfig
+from htm_edge.models.types import Score
 
 __all__ = ["AnomalyRule"]
 

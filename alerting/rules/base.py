@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from alerting import catalog
-from alerting.types import Severity
-from config.schema import AnomalyRuleConfig, Device, ThresholdRuleConfig
-from models.types import Score
+from htm_edge.alerting import catalog
+from htm_edge.alerting.types import Severity
+from htm_edge.config.schema import AnomalyRuleConfig, Device, ThresholdRuleConfig
+from htm_edge.models.types import Score
 
 __all__ = ["Rule", "RuleSignal", "Transition"]
 

@@ -8,8 +8,8 @@ count), exit ``exit_count`` consecutive clear values and ``min_open_s``.
 
 Examples
 --------
->>> from config.schema import Device, Modality, ThresholdRuleConfig
->>> from models.types import Score
+>>> from htm_edge.config.schema import Device, Modality, ThresholdRuleConfig
+>>> from htm_edge.models.types import Score
 >>> rule = ThresholdRule(ThresholdRuleConfig(name="he", signal="helium_level_pct", below=60))
 >>> dev = Device(device_id="mr-1", modality=Modality.MRI)
 >>> rule.evaluate(Score("mr-1", "helium_level_pct", 0.0, 0.1, 59.0), dev).transition
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from alerting.errors import AlertingError
-from alerting.rules.base import Rule
-from config.schema import AnomalyRuleConfig, ThresholdRuleConfig
-from models.types import Score
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules.base import Rule
+from htm_edge.config.schema import AnomalyRuleConfig, ThresholdRuleConfig
+from htm_edge.models.types import Score
 
 __all__ = ["ThresholdRule"]
 

@@ -5,8 +5,8 @@ equals the key. Simulators encode with the same classes, so codec and
 simulator never drift apart.
 """
 
-from collector.protocols.base import Frame, Protocol
-from collector.protocols.json import JsonProtocol
+from htm_edge.collector.protocols.base import Frame, Protocol
+from htm_edge.collector.protocols.json import JsonProtocol
 
 __all__ = ["PROTOCOLS", "Frame", "JsonProtocol", "Protocol", "make_protocol"]
 

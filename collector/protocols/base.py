@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from collector.reading import Reading
+from htm_edge.collector.reading import Reading
 
 __all__ = ["Frame", "Protocol"]
 

@@ -17,9 +17,9 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from collector.errors import DecodeError
-from collector.protocols.base import Frame, Protocol
-from collector.reading import Quality, Reading
+from htm_edge.collector.errors import DecodeError
+from htm_edge.collector.protocols.base import Frame, Protocol
+from htm_edge.collector.reading import Quality, Reading
 
 __all__ = ["JsonProtocol"]
 

@@ -3,9 +3,9 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from collector.sinks.base import Sink
-from collector.sinks.sqlite import SqliteSink
-from config.schema import SinkConfig
+from htm_edge.collector.sinks.base import Sink
+from htm_edge.collector.sinks.sqlite import SqliteSink
+from htm_edge.config.schema import SinkConfig
 
 __all__ = ["SINKS", "Sink", "SinkFactory", "SqliteSink"]
 

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
-from collector.reading import Reading
+from htm_edge.collector.reading import Reading
 
 __all__ = ["Sink"]
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from collector.reading import Reading
-from collector.sinks.base import Sink
-from config.schema import SqliteSinkConfig
+from htm_edge.collector.reading import Reading
+from htm_edge.collector.sinks.base import Sink
+from htm_edge.config.schema import SqliteSinkConfig
 
 __all__ = ["SqliteSink", "count_readings"]
 

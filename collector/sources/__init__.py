@@ -2,10 +2,10 @@
 
 from collections.abc import Callable
 
-from collector.health import Health
-from collector.sources.base import EmitFrame, Source
-from collector.sources.mqtt import MqttSource
-from config.schema import BrokerConfig, SourceConfig
+from htm_edge.collector.health import Health
+from htm_edge.collector.sources.base import EmitFrame, Source
+from htm_edge.collector.sources.mqtt import MqttSource
+from htm_edge.config.schema import BrokerConfig, SourceConfig
 
 __all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source", "SourceFactory"]
 

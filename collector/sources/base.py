@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from collector.protocols.base import Frame
+from htm_edge.collector.protocols.base import Frame
 
 __all__ = ["EmitFrame", "Source"]
 

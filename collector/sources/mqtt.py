@@ -21,10 +21,10 @@ from typing import ClassVar
 
 import aiomqtt
 
-from collector.health import Health
-from collector.protocols.base import Frame
-from collector.sources.base import EmitFrame, Source
-from config.schema import BrokerConfig, MqttSourceConfig
+from htm_edge.collector.health import Health
+from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.sources.base import EmitFrame, Source
+from htm_edge.config.schema import BrokerConfig, MqttSourceConfig
 
 __all__ = ["MqttSource", "device_from_topic"]
 

@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from models.base import Detector, FloatArray, IntArray
-from models.detectors._stats import (
+from htm_edge.models.base import Detector, FloatArray, IntArray
+from htm_edge.models.detectors._stats import (
     SIGMA_PER_MAD,
     BoolArray,
     floor_scale,
@@ -47,7 +47,7 @@ from models.detectors._stats import (
     update_tail,
     update_wander,
 )
-from models.errors import ModelError
+from htm_edge.models.errors import ModelError
 
 __all__ = [
     "COMMON_PARAMS",

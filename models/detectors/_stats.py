@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.base import FloatArray
+from htm_edge.models.base import FloatArray
 
 __all__ = [
     "SIGMA_PER_MAD",

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.detectors._core import (
+from htm_edge.models.detectors._core import (
     COMMON_PARAMS,
     ArrayDetector,
     BoolArray,
@@ -51,7 +51,7 @@ from models.detectors._core import (
     update_mad,
     update_quantum,
 )
-from models.errors import ModelError
+from htm_edge.models.errors import ModelError
 
 __all__ = ["Cusum"]
 

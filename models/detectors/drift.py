@@ -59,7 +59,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.detectors._core import (
+from htm_edge.models.detectors._core import (
     COMMON_PARAMS,
     ArrayDetector,
     BoolArray,
@@ -75,7 +75,7 @@ from models.detectors._core import (
     update_interval,
     update_quantum,
 )
-from models.errors import ModelError
+from htm_edge.models.errors import ModelError
 
 __all__ = ["Drift"]
 

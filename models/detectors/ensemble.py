@@ -39,14 +39,14 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from models.base import Detector, FloatArray, IntArray
-from models.detectors._core import ArrayDetector, surprise_to_score
-from models.detectors.cusum import Cusum
-from models.detectors.drift import Drift
-from models.detectors.robust_ewma import RobustEWMA
-from models.detectors.seasonal import Seasonal
-from models.detectors.spike_level import SpikeLevel
-from models.errors import ModelError
+from htm_edge.models.base import Detector, FloatArray, IntArray
+from htm_edge.models.detectors._core import ArrayDetector, surprise_to_score
+from htm_edge.models.detectors.cusum import Cusum
+from htm_edge.models.detectors.drift import Drift
+from htm_edge.models.detectors.robust_ewma import RobustEWMA
+from htm_edge.models.detectors.seasonal import Seasonal
+from htm_edge.models.detectors.spike_level import SpikeLevel
+from htm_edge.models.errors import ModelError
 
 __all__ = ["Ensemble"]
 

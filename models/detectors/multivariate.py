@@ -53,8 +53,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.base import Detector, FloatArray, IntArray
-from models.detectors.multivariate_fit import (
+from htm_edge.models.base import Detector, FloatArray, IntArray
+from htm_edge.models.detectors.multivariate_fit import (
     PcaModel,
     fit_pca,
     moment_match,
@@ -62,7 +62,7 @@ from models.detectors.multivariate_fit import (
     t2_cdf,
     welford,
 )
-from models.errors import ModelError
+from htm_edge.models.errors import ModelError
 
 __all__ = ["MultivariateDetector"]
 

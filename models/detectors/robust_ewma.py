@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.detectors._core import (
+from htm_edge.models.detectors._core import (
     COMMON_PARAMS,
     TAIL_INIT,
     ArrayDetector,

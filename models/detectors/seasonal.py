@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.detectors._core import (
+from htm_edge.models.detectors._core import (
     COMMON_PARAMS,
     TAIL_INIT,
     ArrayDetector,
@@ -55,7 +55,7 @@ from models.detectors._core import (
     update_tail,
     update_wander,
 )
-from models.errors import ModelError
+from htm_edge.models.errors import ModelError
 
 __all__ = ["Seasonal"]
 

@@ -2,12 +2,12 @@
 
 from collections.abc import Mapping
 
-from config.schema import Modality
-from simulators.core import DeviceModel
-from simulators.devices.ct import CtModel
-from simulators.devices.infusion_pump import InfusionPumpModel
-from simulators.devices.mri import MriModel
-from simulators.devices.ventilator import VentilatorModel
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.core import DeviceModel
+from htm_edge.simulators.devices.ct import CtModel
+from htm_edge.simulators.devices.infusion_pump import InfusionPumpModel
+from htm_edge.simulators.devices.mri import MriModel
+from htm_edge.simulators.devices.ventilator import VentilatorModel
 
 __all__ = ["MODELS", "CtModel", "InfusionPumpModel", "MriModel", "VentilatorModel"]
 

@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from config.schema import Modality
-from simulators.core import DeviceModel, StepContext, poisson_quantile
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.core import DeviceModel, StepContext, poisson_quantile
 
 __all__ = ["CtModel"]
 

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from config.schema import Modality
-from simulators.core import DeviceModel, StepContext, ar1
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.core import DeviceModel, StepContext, ar1
 
 __all__ = ["VentilatorModel"]
 

@@ -12,7 +12,7 @@ import pytest
 @pytest.mark.slow
 def test_demo_dispatches_an_alert_and_stores_everything() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "demo", "--duration", "60", "--json"],
+        [sys.executable, "-m", "htm_edge.gateway.cli", "demo", "--duration", "60", "--json"],
         capture_output=True,
         text=True,
         timeout=240,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import aiomqtt
 
-from collector.daemon import Daemon
-from collector.sinks.sqlite import count_readings
-from config.loader import parse_config
+from htm_edge.collector.sinks.sqlite import count_readings
+from htm_edge.config.loader import parse_config
+from htm_edge.gateway.daemon import Daemon
 from tests.servers import Mosquitto
 
 

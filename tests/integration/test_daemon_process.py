@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiomqtt
 
-from collector.sinks.sqlite import count_readings
+from htm_edge.collector.sinks.sqlite import count_readings
 from tests.servers import Mosquitto
 
 N_MESSAGES = 200
@@ -53,7 +53,7 @@ modality = "mri"
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "collector.cli", "run", "--config", str(config)],
+            [sys.executable, "-m", "htm_edge.gateway.cli", "run", "--config", str(config)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alerting.notifiers import Notifier
-from alerting.types import AlertEvent, EventKind, WorkOrder
-from collector.daemon import Daemon, RunSummary
-from collector.sinks.sqlite import count_readings
-from config.loader import parse_config
-from simulators.fleet import Fleet
-from simulators.mqtt_publisher import publish_fleet
+from htm_edge.alerting.notifiers import Notifier
+from htm_edge.alerting.types import AlertEvent, EventKind, WorkOrder
+from htm_edge.collector.sinks.sqlite import count_readings
+from htm_edge.config.loader import parse_config
+from htm_edge.gateway.daemon import Daemon, RunSummary
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.mqtt_publisher import publish_fleet
 from tests.servers import Mosquitto
 
 START_TS = 1_767_254_400.0  # 2026-01-01 08:00 UTC, pinned: the fleet's day cycle depends on it

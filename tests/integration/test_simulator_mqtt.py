@@ -7,13 +7,13 @@ import math
 
 import aiomqtt
 
-from collector.protocols.base import Frame
-from collector.protocols.json import JsonProtocol
-from collector.reading import Reading
-from config.schema import Device, FaultConfig, Modality
-from simulators.fleet import Fleet
-from simulators.ground_truth import parse_ground_truth
-from simulators.mqtt_publisher import publish_fleet
+from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.json import JsonProtocol
+from htm_edge.collector.reading import Reading
+from htm_edge.config.schema import Device, FaultConfig, Modality
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.ground_truth import parse_ground_truth
+from htm_edge.simulators.mqtt_publisher import publish_fleet
 from tests.servers import Mosquitto
 
 START = 1_767_225_600.0

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.cli import main
-from config.errors import ConfigError
-from config.loader import default_config_text, load_config, parse_config
-from config.schema import HtmConfig, SecretRef
+from htm_edge.config.errors import ConfigError
+from htm_edge.config.loader import default_config_text, load_config, parse_config
+from htm_edge.config.schema import HtmConfig, SecretRef
+from htm_edge.gateway.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 

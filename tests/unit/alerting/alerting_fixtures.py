@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from alerting.engine import AlertEngine
-from alerting.types import AlertEvent, EventKind
-from config.schema import (
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.types import AlertEvent, EventKind
+from htm_edge.config.schema import (
     AlertingConfig,
     AnomalyRuleConfig,
     Device,
@@ -14,7 +14,7 @@ from config.schema import (
     Modality,
     ThresholdRuleConfig,
 )
-from models.types import Score
+from htm_edge.models.types import Score
 
 MRI = Device(
     device_id="mr-1",

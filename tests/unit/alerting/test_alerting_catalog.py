@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerting import catalog
-from config.schema import Modality
+from htm_edge.alerting import catalog
+from htm_edge.config.schema import Modality
 
 CONTRACT = {
     Modality.MRI: {
@@ -106,7 +106,7 @@ def test_units() -> None:
 
 def test_agrees_with_the_simulator_catalogue() -> None:
     """Cross-check the shared contract: same failure-mode ids, signals and units."""
-    sim = pytest.importorskip("simulators.catalog")
+    sim = pytest.importorskip("htm_edge.simulators.catalog")
     assert set(sim.FAILURE_MODES) == set(catalog.CATALOG)
     for modality, specs in sim.SIGNALS.items():
         for spec in specs:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from alerting.engine import AlertEngine
-from alerting.errors import AlertingError
-from alerting.types import AlertEvent, EventKind
-from config.schema import AlertingConfig, AnomalyRuleConfig, ThresholdRuleConfig
-from models.types import Score
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.types import AlertEvent, EventKind
+from htm_edge.config.schema import AlertingConfig, AnomalyRuleConfig, ThresholdRuleConfig
+from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import (
     INVENTORY,
     STEP,

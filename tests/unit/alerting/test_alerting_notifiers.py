@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from alerting.errors import AlertingError
-from alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
-from alerting.types import AlertEvent, WorkOrder
-from config.schema import ConsoleNotifierConfig
-from models.types import Score
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
+from htm_edge.alerting.types import AlertEvent, WorkOrder
+from htm_edge.config.schema import ConsoleNotifierConfig
+from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import engine, run
 
 

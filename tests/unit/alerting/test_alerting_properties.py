@@ -7,9 +7,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting.engine import AlertEngine
-from alerting.types import AlertEvent, EventKind
-from models.types import Score
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.types import AlertEvent, EventKind
+from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import anomaly_rule, engine, threshold_rule
 
 Step = tuple[str, str, float, float, float]

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from alerting.errors import AlertingError
-from alerting.rules import RULES, AnomalyRule, Rule, ThresholdRule, Transition, build_rule
-from config.schema import AnomalyRuleConfig, Device, Modality, ThresholdRuleConfig
-from models.types import Score
+from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules import RULES, AnomalyRule, Rule, ThresholdRule, Transition, build_rule
+from htm_edge.config.schema import AnomalyRuleConfig, Device, Modality, ThresholdRuleConfig
+from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import MRI, PUMP, VENT, anomaly_rule, threshold_rule
 
 E, H, X = Transition.ENTER, Transition.HOLD, Transition.EXIT

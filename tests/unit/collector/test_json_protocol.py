@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.errors import DecodeError
-from collector.protocols import JsonProtocol, make_protocol
-from collector.protocols.base import Frame
-from collector.reading import Quality, Reading
+from htm_edge.collector.errors import DecodeError
+from htm_edge.collector.protocols import JsonProtocol, make_protocol
+from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.reading import Quality, Reading
 
 names = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=12)
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)

@@ -7,12 +7,12 @@ import math
 import sqlite3
 from pathlib import Path
 
-from collector.deadletter import DeadLetterStore
-from collector.protocols.base import Frame
-from collector.reading import Quality, Reading
-from collector.sinks.sqlite import SqliteSink, count_readings
-from collector.sources.mqtt import device_from_topic
-from config.schema import SqliteSinkConfig
+from htm_edge.collector.deadletter import DeadLetterStore
+from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.reading import Quality, Reading
+from htm_edge.collector.sinks.sqlite import SqliteSink, count_readings
+from htm_edge.collector.sources.mqtt import device_from_topic
+from htm_edge.config.schema import SqliteSinkConfig
 
 
 def test_sqlite_sink_writes_and_replay_is_idempotent(tmp_path: Path) -> None:

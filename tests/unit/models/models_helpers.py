@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import Detector
-from models.registry import DETECTORS
+from htm_edge.models.base import Detector
+from htm_edge.models.registry import DETECTORS
 
 #: univariate detectors (multivariate ones take 2-D points and have their own tests)
 UNIVARIATE = sorted(n for n, c in DETECTORS.items() if not c.multivariate)

@@ -7,6 +7,7 @@ detectors with ``multivariate = True`` take 2-D points and are skipped here.
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -14,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.base import Detector
-from models.errors import ModelError
-from models.registry import DEFAULT_DETECTOR, DETECTORS, make_detector, resolve
+from htm_edge.models.base import Detector
+from htm_edge.models.errors import ModelError
+from htm_edge.models.registry import DEFAULT_DETECTOR, DETECTORS, make_detector, resolve
 from tests.unit.models.models_helpers import UNIVARIATE, run
 
 pytestmark = pytest.mark.parametrize("name", UNIVARIATE)
@@ -38,8 +39,8 @@ def _noise(n: int = 400, seed: int = 1, level: float = 20.0) -> np.ndarray:
 def test_module_name_is_registry_key(name: str) -> None:
     cls = DETECTORS[name]
     assert cls.name == name
-    assert cls.__module__ == f"models.detectors.{name}"
-    assert cls.__doc__ and cls.__module__ and __import__(cls.__module__).__doc__ is not None
+    assert cls.__module__ == f"htm_edge.models.detectors.{name}"
+    assert cls.__doc__ and cls.__module__ and sys.modules[cls.__module__].__doc__ is not None
 
 
 def test_unknown_parameter_is_a_clear_error(name: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.registry import make_detector
+from htm_edge.models.registry import make_detector
 from tests.unit.models.models_helpers import run
 
 THRESHOLD = 0.99

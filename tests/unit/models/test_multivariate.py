@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from models.detectors.multivariate import MultivariateDetector
-from models.errors import ModelError
+from htm_edge.models.detectors.multivariate import MultivariateDetector
+from htm_edge.models.errors import ModelError
 
 Arr = npt.NDArray[np.float64]
 THRESHOLD = 0.99

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.registry import make_detector
-from models.scorer import StreamScorer
+from htm_edge.models.registry import make_detector
+from htm_edge.models.scorer import StreamScorer
 from tests.unit.models.models_helpers import run
 
 THRESHOLD = 0.99

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.errors import ModelError
-from models.offline import score_csv
+from htm_edge.models.errors import ModelError
+from htm_edge.models.offline import score_csv
 
 
 def _write(path: Path, n: int, seed: int, spike_at: int | None = None) -> list[str]:

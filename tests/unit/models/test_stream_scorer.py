@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from models.errors import ModelError
-from models.scorer import StreamScorer
+from htm_edge.models.errors import ModelError
+from htm_edge.models.scorer import StreamScorer
 
 
 def _batch(seed: int, n: int) -> tuple[list[object], np.ndarray, np.ndarray]:

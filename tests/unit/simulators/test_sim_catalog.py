@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.schema import Modality
-from simulators.catalog import (
+from htm_edge.config.schema import Modality
+from htm_edge.simulators.catalog import (
     FAILURE_MODES,
     LOOKALIKES,
     SIGNALS,
@@ -16,7 +16,7 @@ from simulators.catalog import (
     signal_spec,
     signals_of,
 )
-from simulators.errors import SimulatorError
+from htm_edge.simulators.errors import SimulatorError
 
 # The signal names and units agreed with the alerting side (must never be renamed).
 CONTRACT_SIGNALS = {

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulators.core import (
+from htm_edge.simulators.core import (
     accelerating_integral,
     ambient_wave,
     day_weight,

@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from config.schema import Device, FaultConfig, Modality
-from simulators.catalog import FAILURE_MODES, LOOKALIKES, signals_of
-from simulators.core import SimEvent
-from simulators.fleet import Fleet
+from htm_edge.config.schema import Device, FaultConfig, Modality
+from htm_edge.simulators.catalog import FAILURE_MODES, LOOKALIKES, signals_of
+from htm_edge.simulators.core import SimEvent
+from htm_edge.simulators.fleet import Fleet
 
 START = 1_767_225_600.0
 ONSET = 86_400.0

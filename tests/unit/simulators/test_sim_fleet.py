@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from collector.protocols.base import Frame
-from collector.protocols.json import JsonProtocol
-from collector.reading import Quality, Reading
-from config.schema import (
+from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.json import JsonProtocol
+from htm_edge.collector.reading import Quality, Reading
+from htm_edge.config.schema import (
     Device,
     FaultConfig,
     HtmConfig,
@@ -19,11 +19,11 @@ from config.schema import (
     SimulatedDeviceConfig,
     SimulationConfig,
 )
-from simulators.catalog import SIGNALS
-from simulators.core import SimEvent
-from simulators.errors import SimulatorError
-from simulators.fleet import EventLabel, FaultLabel, Fleet
-from simulators.ground_truth import ground_truth_payload, parse_ground_truth
+from htm_edge.simulators.catalog import SIGNALS
+from htm_edge.simulators.core import SimEvent
+from htm_edge.simulators.errors import SimulatorError
+from htm_edge.simulators.fleet import EventLabel, FaultLabel, Fleet
+from htm_edge.simulators.ground_truth import ground_truth_payload, parse_ground_truth
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 WEEK = 7 * 1440

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from config.schema import (
+from htm_edge.config.schema import (
     BrokerConfig,
     Device,
     HtmConfig,
@@ -17,10 +17,10 @@ from config.schema import (
     SimulatedDeviceConfig,
     SimulationConfig,
 )
-from simulators.cli import add_simulate_arguments, run_simulate
-from simulators.errors import SimulatorError
-from simulators.fleet import Fleet
-from simulators.mqtt_publisher import ground_truth_topic, publish_fleet, telemetry_topic
+from htm_edge.simulators.cli import add_simulate_arguments, run_simulate
+from htm_edge.simulators.errors import SimulatorError
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.mqtt_publisher import ground_truth_topic, publish_fleet, telemetry_topic
 
 START = 1_767_225_600.0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.cli import main
+from htm_edge.gateway.cli import main
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.daemon import Daemon, RunSummary
-from collector.embedded_broker import EmbeddedBroker
-from collector.evaluation import FaultOutcome, grade_fault
-from config.schema import HtmConfig
-from simulators.fleet import Fleet
-from simulators.mqtt_publisher import publish_fleet
+from htm_edge.config.schema import HtmConfig
+from htm_edge.gateway.daemon import Daemon, RunSummary
+from htm_edge.gateway.embedded_broker import EmbeddedBroker
+from htm_edge.gateway.evaluation import FaultOutcome, grade_fault
+from htm_edge.simulators.fleet import Fleet
+from htm_edge.simulators.mqtt_publisher import publish_fleet
 
 __all__ = ["DemoResult", "run_demo"]
 

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from alerting.engine import AlertEngine
-from alerting.types import AlertEvent, WorkOrder
-from collector.reading import Reading
-from config.schema import Device, HtmConfig
-from models.scorer import StreamScorer
-from models.types import Score
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.types import AlertEvent, WorkOrder
+from htm_edge.collector.reading import Reading
+from htm_edge.config.schema import Device, HtmConfig
+from htm_edge.models.scorer import StreamScorer
+from htm_edge.models.types import Score
 
 __all__ = ["USAGE_SIGNAL", "ScoringPipeline"]
 

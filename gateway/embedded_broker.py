@@ -11,7 +11,7 @@ import socket
 from types import TracebackType
 from typing import Any
 
-from collector.errors import CollectorError
+from htm_edge.collector.errors import CollectorError
 
 __all__ = ["EmbeddedBroker", "free_port"]
 

@@ -25,19 +25,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.notifiers import Notifier, build_notifier
-from alerting.types import AlertEvent, WorkOrder
-from collector.deadletter import DeadLetterStore
-from collector.errors import CollectorError, DecodeError
-from collector.health import Health
-from collector.pipeline import ScoringPipeline
-from collector.protocols import make_protocol
-from collector.protocols.base import Frame, Protocol
-from collector.reading import Reading
-from collector.sinks import SINKS, Sink
-from collector.sources import SOURCES, MqttSource, Source
-from config.schema import Device, HtmConfig, Modality, SinkConfig
-from models.scorer import StreamScorer
+from htm_edge.alerting.notifiers import Notifier, build_notifier
+from htm_edge.alerting.types import AlertEvent, WorkOrder
+from htm_edge.collector.deadletter import DeadLetterStore
+from htm_edge.collector.errors import CollectorError, DecodeError
+from htm_edge.collector.health import Health
+from htm_edge.collector.protocols import make_protocol
+from htm_edge.collector.protocols.base import Frame, Protocol
+from htm_edge.collector.reading import Reading
+from htm_edge.collector.sinks import SINKS, Sink
+from htm_edge.collector.sources import SOURCES, MqttSource, Source
+from htm_edge.config.schema import Device, HtmConfig, Modality, SinkConfig
+from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.models.scorer import StreamScorer
 
 __all__ = ["Daemon", "RunSummary"]
 

@@ -15,11 +15,11 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from collector.errors import CollectorError
-from config.errors import ConfigError
-from config.loader import load_config
-from config.schema import HtmConfig
-from models.errors import ModelError
+from htm_edge.collector.errors import CollectorError
+from htm_edge.config.errors import ConfigError
+from htm_edge.config.loader import load_config
+from htm_edge.config.schema import HtmConfig
+from htm_edge.models.errors import ModelError
 
 __all__ = ["main"]
 
@@ -78,8 +78,8 @@ def _install_stop_handlers(stop: asyncio.Event) -> None:
 
 
 async def _run_daemon(cfg: HtmConfig) -> int:
-    from collector.daemon import Daemon
-    from collector.embedded_broker import EmbeddedBroker
+    from htm_edge.gateway.daemon import Daemon
+    from htm_edge.gateway.embedded_broker import EmbeddedBroker
 
     stop = asyncio.Event()
     _install_stop_handlers(stop)
@@ -102,7 +102,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from collector.demo import run_demo
+    from htm_edge.gateway.demo import run_demo
 
     cfg = load_config(args.config)
     _setup_logging("WARNING")
@@ -141,7 +141,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from simulators.cli import run_simulate
+    from htm_edge.simulators.cli import run_simulate
 
     cfg = load_config(args.config)
     _setup_logging(cfg.gateway.log_level)
@@ -149,7 +149,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score_csv(args: argparse.Namespace) -> int:
-    from models.offline import score_csv
+    from htm_edge.models.offline import score_csv
 
     _setup_logging("WARNING")
     summary = score_csv(args.input, args.output, args.detector)
@@ -158,7 +158,7 @@ def _cmd_score_csv(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from simulators.cli import add_simulate_arguments
+    from htm_edge.simulators.cli import add_simulate_arguments
 
     parser = argparse.ArgumentParser(
         prog="htm-edge",

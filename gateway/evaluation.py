@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from alerting.types import EventKind
-from collector.pipeline import ScoringPipeline
-from config.schema import Device, HtmConfig, Modality
-from simulators.fleet import FaultLabel, Fleet
+from htm_edge.alerting.types import EventKind
+from htm_edge.config.schema import Device, HtmConfig, Modality
+from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.simulators.fleet import FaultLabel, Fleet
 
 __all__ = ["FaultOutcome", "FleetEvaluation", "evaluate_fleet", "grade_fault"]
 
