@@ -1,9 +1,10 @@
 """Alerting: turns scores into deduplicated alerts and dispatches work orders.
 
-Typical use by the daemon::
+Typical use (the application's composition root builds the parts)::
 
-    engine = AlertEngine(cfg.alerting, {d.device_id: d for d in cfg.inventory.devices})
-    notifiers = [build_notifier(n) for n in cfg.alerting.notifiers]
+    rules = [RULES.build(r, ctx) for r in cfg.alerting.rules]
+    engine = AlertEngine(rules, cfg.alerting.engineers, inventory_lookup)
+    notifiers = [NOTIFIERS.build(n, ctx) for n in cfg.alerting.notifiers]
     for event in engine.process(score):
         order = engine.work_order(event)
         for notifier in notifiers:
@@ -12,8 +13,8 @@ Typical use by the daemon::
 
 from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
-from htm_edge.alerting.rules import RULES, Rule, build_rule
+from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier
+from htm_edge.alerting.rules import RULES, Rule
 from htm_edge.alerting.types import Alert, AlertEvent, EventKind, WorkOrder
 from htm_edge.alerting.workorder import build_work_order
 
@@ -29,7 +30,5 @@ __all__ = [
     "Notifier",
     "Rule",
     "WorkOrder",
-    "build_notifier",
-    "build_rule",
     "build_work_order",
 ]

@@ -41,11 +41,11 @@ stream, one record per open alert, one float per key ever closed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from htm_edge.alerting import catalog
+from htm_edge.alerting.config import EngineerConfig
 from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.rules import Rule, RuleSignal, Transition, build_rule
+from htm_edge.alerting.rules import Rule, RuleSignal, Transition
 from htm_edge.alerting.rules.anomaly import AnomalyRule
 from htm_edge.alerting.tracking import AlertTrack, SignalTrack, snapshot
 from htm_edge.alerting.types import (
@@ -58,7 +58,8 @@ from htm_edge.alerting.types import (
 )
 from htm_edge.alerting.utilisation import UtilisationTracker
 from htm_edge.alerting.workorder import build_work_order
-from htm_edge.config.schema import AlertingConfig, Device, Modality
+from htm_edge.config import catalog
+from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
 
 __all__ = ["AlertEngine", "Inventory"]
@@ -75,8 +76,10 @@ class AlertEngine:
 
     Parameters
     ----------
-    cfg:
-        The ``alerting`` config section (rules, engineers; notifiers are built by the caller).
+    rules:
+        The built rules (the composition root builds them from ``alerting.rules``).
+    engineers:
+        Who can be dispatched (``alerting.engineers``).
     inventory:
         Device lookup: a mapping or a function; unknown devices still alert, as
         modality ``other``.
@@ -97,7 +100,8 @@ class AlertEngine:
 
     def __init__(
         self,
-        cfg: AlertingConfig,
+        rules: Sequence[Rule],
+        engineers: Sequence[EngineerConfig],
         inventory: Inventory,
         *,
         resolve_hold_s: float = 3600.0,
@@ -106,14 +110,14 @@ class AlertEngine:
         normal_score: float = 0.5,
         return_fraction: float = 0.5,
     ) -> None:
-        self.cfg = cfg
-        names = [r.name for r in cfg.rules]
+        names = [r.name for r in rules]
         for i, name in enumerate(names):
             if names.index(name) != i:
                 raise AlertingError(
                     f"alerting.rules[{i}].name {name!r} is used twice; give each rule a unique name"
                 )
-        self.rules: list[Rule] = [build_rule(r) for r in cfg.rules]
+        self.rules: list[Rule] = list(rules)
+        self.engineers = tuple(engineers)
         self._lookup = inventory.get if isinstance(inventory, Mapping) else inventory
         self.resolve_hold_s = resolve_hold_s
         self.worsening_factor = worsening_factor
@@ -189,7 +193,7 @@ class AlertEngine:
         """Build the work order for ``event`` (device, engineers, utilisation at event time)."""
         device = self.device(event.alert.device_id)
         usage = self.utilisation.info(device.device_id, event.ts)
-        return build_work_order(event, device, self.cfg.engineers, usage)
+        return build_work_order(event, device, self.engineers, usage)
 
     def stats(self) -> dict[str, int]:
         """Return health counters and state sizes."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from htm_edge.alerting import catalog
 from htm_edge.alerting.types import Alert, Severity, SignalEvidence
+from htm_edge.config import catalog
 
 __all__ = ["AlertTrack", "SignalTrack", "snapshot"]
 

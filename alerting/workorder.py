@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from htm_edge.alerting import catalog
+from htm_edge.alerting.config import EngineerConfig
 from htm_edge.alerting.types import (
     SEVERITY_RANK,
     AlertEvent,
@@ -37,7 +37,8 @@ from htm_edge.alerting.types import (
     WorkOrder,
 )
 from htm_edge.alerting.utilisation import UsageInfo
-from htm_edge.config.schema import Device, EngineerConfig
+from htm_edge.config import catalog
+from htm_edge.config.inventory import Device
 
 __all__ = [
     "PRIORITY_RESPONSE_H",

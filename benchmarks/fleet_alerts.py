@@ -22,19 +22,12 @@ import time
 from typing import Any
 
 from benchmarks.report import write_section
-from htm_edge.config.loader import load_config
-from htm_edge.config.schema import (
-    Device,
-    FaultConfig,
-    HtmConfig,
-    InventoryConfig,
-    Modality,
-    ModelsConfig,
-    SimulatedDeviceConfig,
-    SimulationConfig,
-)
+from htm_edge.config.catalog import CATALOG
+from htm_edge.config.inventory import Device, InventoryConfig, Modality
 from htm_edge.gateway.evaluation import FleetEvaluation, evaluate_fleet
-from htm_edge.simulators.catalog import FAILURE_MODES
+from htm_edge.gateway.settings import HtmConfig, load_config
+from htm_edge.models.config import ModelsConfig
+from htm_edge.simulators.config import FaultConfig, SimulatedDeviceConfig, SimulationConfig
 
 __all__ = ["fleet_config", "main"]
 
@@ -54,13 +47,13 @@ def fleet_config(
         for i in range(healthy_per_modality):
             devices.append(Device(device_id=f"{modality.value}-ok-{i}", modality=modality))
             simulated.append(SimulatedDeviceConfig(device_id=devices[-1].device_id))
-    for i, spec in enumerate(sorted(FAILURE_MODES.values(), key=lambda m: m.failure_mode)):
+    for i, spec in enumerate(sorted(CATALOG.values(), key=lambda m: m.id)):
         device_id = f"{spec.modality.value}-f{i}"
         devices.append(Device(device_id=device_id, modality=spec.modality))
         # onset after a day of learning; failure two days later, before the run ends
         onset = _DAY_S * (1.0 + 0.5 * (i % 3) / 3)
         duration = min(2 * _DAY_S, days * _DAY_S - onset - 3600)
-        fault = FaultConfig(failure_mode=spec.failure_mode, start_s=onset, duration_s=duration)
+        fault = FaultConfig(failure_mode=spec.id, start_s=onset, duration_s=duration)
         simulated.append(SimulatedDeviceConfig(device_id=device_id, fault=fault))
     return base.model_copy(
         update={

@@ -1,8 +1,8 @@
 """Dead-letter store: every frame that could not be decoded is kept, with why and where from.
 
 Nothing a device sent is thrown away: a malformed payload is counted, logged
-with its source and stored here (SQLite) so it can be inspected and replayed
-after a codec fix.
+with its source and stored here (SQLite, mode 0600) so it can be inspected and
+replayed after a codec fix.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from htm_edge.collector.private import private_file
 from htm_edge.collector.protocols.base import Frame
 
 __all__ = ["DeadLetterStore"]
@@ -30,8 +31,7 @@ class DeadLetterStore:
     """Append-only SQLite table of undecodable frames."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path = private_file(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -54,6 +54,6 @@ class DeadLetterStore:
         return int(row[0])
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (after a write in flight, never during it)."""
         with self._lock:
             self._db.close()

@@ -2,22 +2,40 @@
 
 Every error names the file, the key path (``alerting.rules[0].enter_score``) and
 what is expected; a misspelt key also gets the closest valid spelling.
+
+The loader is generic over the root model (the application assembles it from
+the sections each role owns). Files are validated in strict mode, so a value
+of the wrong TOML type is an error rather than a surprise (``port = "1883"``,
+``embedded = "yes"``), and every secret reference is resolved at load time: a
+variable that is not set or a file that cannot be read is a configuration
+error naming the key, found by ``htm-edge check-config`` and at start-up.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from htm_edge.config.base import SecretRef
 from htm_edge.config.errors import ConfigError
-from htm_edge.config.schema import HtmConfig
 
-__all__ = ["DEFAULT_CONFIG_NAME", "default_config_text", "load_config", "parse_config"]
+__all__ = [
+    "DEFAULT_CONFIG_NAME",
+    "config_warnings",
+    "default_config_text",
+    "load_config",
+    "parse_config",
+    "secret_refs",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_CONFIG_NAME = "default.toml"
 
@@ -29,8 +47,8 @@ def default_config_text() -> str:
     )
 
 
-def load_config(path: Path | None = None) -> HtmConfig:
-    """Load ``path`` (or the embedded default when None) and validate it.
+def load_config(path: Path | None, root: type[M]) -> M:
+    """Load ``path`` (or the embedded default when None) and validate it as ``root``.
 
     Raises
     ------
@@ -38,29 +56,68 @@ def load_config(path: Path | None = None) -> HtmConfig:
         When the file is missing, is not TOML, or does not match the schema.
     """
     if path is None:
-        return parse_config(default_config_text(), source="<embedded default>")
+        return parse_config(default_config_text(), root, source="<embedded default>")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    return parse_config(text, source=str(path))
+    return parse_config(text, root, source=str(path))
 
 
-def parse_config(text: str, source: str = "<string>") -> HtmConfig:
-    """Validate TOML ``text``; ``source`` names it in error messages."""
+def parse_config(text: str, root: type[M], source: str = "<string>") -> M:
+    """Validate TOML ``text`` as ``root`` (strictly) and resolve its secrets.
+
+    ``source`` names the text in error messages.
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     try:
-        return HtmConfig.model_validate(raw)
+        # through JSON so that strict mode accepts what TOML cannot type (paths, enums)
+        cfg = root.model_validate_json(json.dumps(raw, default=str), strict=True)
     except ValidationError as exc:
-        problems = [_describe(error, raw) for error in exc.errors()]
-        lines = "\n".join(f"  - {p}" for p in problems)
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise ConfigError(f"{source}: {len(problems)} config {noun}:\n{lines}") from None
+        problems = [_describe(error, raw, root) for error in exc.errors()]
+        _raise(source, problems)
+    problems = []
+    for where, ref in secret_refs(cfg):
+        try:
+            ref.resolve()
+        except LookupError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        _raise(source, problems)
+    return cfg
+
+
+def _raise(source: str, problems: list[str]) -> NoReturn:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    noun = "problem" if len(problems) == 1 else "problems"
+    raise ConfigError(f"{source}: {len(problems)} config {noun}:\n{lines}") from None
+
+
+def secret_refs(node: Any, where: str = "") -> Iterator[tuple[str, SecretRef]]:
+    """Every :class:`SecretRef` in a validated tree, with its key path."""
+    if isinstance(node, SecretRef):
+        yield where, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from secret_refs(getattr(node, name), f"{where}.{name}" if where else name)
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from secret_refs(item, f"{where}[{i}]")
+
+
+def config_warnings(cfg: BaseModel) -> list[str]:
+    """Problems that do not stop start-up but should be fixed (a secret file others can read)."""
+    out = []
+    for where, ref in secret_refs(cfg):
+        warning = ref.exposure_warning()
+        if warning is not None:
+            out.append(f"{where}: {warning}")
+    return out
 
 
 def _key_path(loc: tuple[int | str, ...], raw: Any) -> str:
@@ -84,13 +141,13 @@ def _key_path(loc: tuple[int | str, ...], raw: Any) -> str:
     return out or "(top level)"
 
 
-def _describe(error: Any, raw: dict[str, Any]) -> str:
+def _describe(error: Any, raw: dict[str, Any], root: type[BaseModel]) -> str:
     """One human sentence for one pydantic error: key path, what is wrong, the fix."""
     loc: tuple[int | str, ...] = tuple(error["loc"])
     kind: str = error["type"]
     path = _key_path(loc, raw)
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1], raw)
+        allowed = _allowed_keys(loc[:-1], raw, root)
         hint = ""
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         if close:
@@ -100,12 +157,12 @@ def _describe(error: Any, raw: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{path}: required key is missing; add it"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
-        tags = ", ".join(repr(t) for t in _union_tags(loc, raw))
+        tags = ", ".join(repr(t) for t in _union_tags(loc, raw, root))
         given = _lookup(raw, (*loc, "type"))
         what = "'type' is missing" if given is _MISSING else f"unknown type {given!r}"
         return f"{path}: {what}; set type to one of {tags}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if "SecretRef" in message:
+    if _is_secret(loc, raw, root) and not isinstance(_lookup(raw, loc), dict):
         return (
             f'{path}: secrets are never written inline; use {{ env = "VAR_NAME" }} '
             'or { file = "/path/to/secret" }'
@@ -135,10 +192,10 @@ def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
 
 
 def _section_candidates(
-    parent: tuple[int | str, ...], raw: dict[str, Any]
+    parent: tuple[int | str, ...], raw: dict[str, Any], root: type[BaseModel]
 ) -> tuple[list[type[BaseModel]], Any]:
     """Walk the schema along ``parent``; return the candidate models there and the raw node."""
-    candidates: list[type[BaseModel]] = [HtmConfig]
+    candidates: list[type[BaseModel]] = [root]
     node: Any = raw
     for part in parent:
         if isinstance(part, int):
@@ -152,16 +209,30 @@ def _section_candidates(
     return candidates, node
 
 
-def _allowed_keys(parent: tuple[int | str, ...], raw: dict[str, Any]) -> list[str]:
+def _is_secret(loc: tuple[int | str, ...], raw: dict[str, Any], root: type[BaseModel]) -> bool:
+    """True when ``loc`` names a field that holds a :class:`SecretRef`."""
+    if not loc or isinstance(loc[-1], int):
+        return False
+    candidates, node = _section_candidates(loc[:-1], raw, root)
+    model = _pick(candidates, node)
+    field = model.model_fields.get(str(loc[-1])) if model is not None else None
+    return field is not None and SecretRef in _models_in(field.annotation)
+
+
+def _allowed_keys(
+    parent: tuple[int | str, ...], raw: dict[str, Any], root: type[BaseModel]
+) -> list[str]:
     """List the valid keys of the section at ``parent``."""
-    candidates, node = _section_candidates(parent, raw)
+    candidates, node = _section_candidates(parent, raw, root)
     model = _pick(candidates, node)
     return sorted(model.model_fields) if model is not None else []
 
 
-def _union_tags(loc: tuple[int | str, ...], raw: dict[str, Any]) -> list[str]:
+def _union_tags(
+    loc: tuple[int | str, ...], raw: dict[str, Any], root: type[BaseModel]
+) -> list[str]:
     """The ``type`` values accepted at ``loc`` (a tagged union)."""
-    candidates, _ = _section_candidates(loc, raw)
+    candidates, _ = _section_candidates(loc, raw, root)
     tags = [c.model_fields["type"].default for c in candidates if "type" in c.model_fields]
     return [str(t) for t in tags]
 

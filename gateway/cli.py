@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
@@ -17,8 +16,10 @@ from pathlib import Path
 
 from htm_edge.collector.errors import CollectorError
 from htm_edge.config.errors import ConfigError
-from htm_edge.config.loader import load_config
-from htm_edge.config.schema import HtmConfig
+from htm_edge.config.loader import config_warnings
+from htm_edge.gateway.errors import GatewayError
+from htm_edge.gateway.lifecycle import CLOSE_MARGIN_S, ExitWatchdog, install_stop_handlers
+from htm_edge.gateway.settings import HtmConfig, load_config
 from htm_edge.models.errors import ModelError
 
 __all__ = ["main"]
@@ -47,7 +48,7 @@ def _summary_lines(cfg: HtmConfig) -> list[str]:
     return [
         f"gateway: site={cfg.gateway.site} data_dir={cfg.gateway.data_dir}",
         f"broker: {'embedded ' if broker.embedded else ''}{broker.host}:{broker.port}",
-        "sources: " + ", ".join(f"{s.name} ({s.type}: {' '.join(s.topics)})" for s in cfg.sources),
+        "sources: " + ", ".join(f"{s.name} ({s.type}, {s.protocol.type})" for s in cfg.sources),
         "sinks: " + ", ".join(f"{s.name} ({s.type})" for s in cfg.sinks),
         f"models: detector={cfg.models.detector}",
         f"alerting: {len(cfg.alerting.rules)} rules, {len(cfg.alerting.notifiers)} notifiers, "
@@ -68,29 +69,31 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     print(f"OK: {args.file} is a valid HTM Edge config")
     for line in _summary_lines(cfg):
         print(f"  {line}")
+    for warning in config_warnings(cfg):
+        print(f"warning: {warning}")
     return 0
 
 
-def _install_stop_handlers(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-
-
-async def _run_daemon(cfg: HtmConfig) -> int:
+async def _run_daemon(cfg: HtmConfig, watchdog: ExitWatchdog) -> int:
     from htm_edge.gateway.daemon import Daemon
     from htm_edge.gateway.embedded_broker import EmbeddedBroker
 
     stop = asyncio.Event()
-    _install_stop_handlers(stop)
-    if cfg.broker.embedded:
-        async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
-            cfg = cfg.model_copy(
-                update={"broker": cfg.broker.model_copy(update={"port": broker.port})}
-            )
+    install_stop_handlers(stop, watchdog, cfg.gateway.shutdown_timeout_s)
+    for warning in config_warnings(cfg):
+        log.warning("event=config_warning %s", warning)
+    try:
+        if cfg.broker.embedded:
+            async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
+                cfg = cfg.model_copy(
+                    update={"broker": cfg.broker.model_copy(update={"port": broker.port})}
+                )
+                summary = await Daemon(cfg).run(stop)
+        else:
             summary = await Daemon(cfg).run(stop)
-    else:
-        summary = await Daemon(cfg).run(stop)
+    finally:
+        # whatever happened, the process must now exit promptly (systemd restarts it)
+        watchdog.arm(CLOSE_MARGIN_S, "daemon run ended")
     log.info("event=daemon_stopped summary=%s", json.dumps(summary.counters))
     return 0
 
@@ -98,7 +101,14 @@ async def _run_daemon(cfg: HtmConfig) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     _setup_logging(cfg.gateway.log_level)
-    return asyncio.run(_run_daemon(cfg))
+    watchdog = ExitWatchdog()
+    try:
+        return asyncio.run(_run_daemon(cfg, watchdog))
+    except GatewayError as exc:
+        log.critical("event=daemon_failed error=%r exit_code=1", str(exc))
+        return 1
+    finally:
+        watchdog.disarm()
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -141,7 +151,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from htm_edge.simulators.cli import run_simulate
+    from htm_edge.gateway.simulate import run_simulate
 
     cfg = load_config(args.config)
     _setup_logging(cfg.gateway.log_level)
@@ -158,7 +168,7 @@ def _cmd_score_csv(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from htm_edge.simulators.cli import add_simulate_arguments
+    from htm_edge.gateway.simulate import add_simulate_arguments
 
     parser = argparse.ArgumentParser(
         prog="htm-edge",
@@ -207,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as exc:
         print(f"htm-edge: input error: {exc}", file=sys.stderr)
         return 2
-    except (CollectorError, OSError) as exc:
+    except (CollectorError, GatewayError, OSError) as exc:
         print(f"htm-edge: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,17 +1,34 @@
-"""The composition root: builds every component from the config and runs the pipeline.
+"""The daemon: runs every built component as stages of one task group.
 
 ::
 
-    sources --Frame--> decode --Reading[]--+--> sink stage (one per sink)
-                         |                 +--> score stage --Score--> alert engine
-                         v                                              |
-                    dead letters                          notify stage <-+
+    sources --Frame--> decode --Reading[]--+--> sink stage (one per sink, own buffer)
+                         |                 +--> score stage --events--> notify stage
+                         v
+                    dead letters
 
-All stages are tasks of one ``asyncio.TaskGroup`` joined by bounded queues
-(``gateway.queue_size``); a full queue makes the stage before it wait, so
-nothing is dropped. Stages start downstream-first. On stop, sources are
-cancelled first and an end marker is pushed through the queues, so every stage
-drains what it holds before it exits.
+Stages are tasks of one ``asyncio.TaskGroup`` joined by bounded queues
+(``gateway.queue_size``) and one bounded buffer per sink (``max_pending``
+readings), so a slow or failing sink falls behind alone. Stages start
+downstream-first.
+
+What it guarantees (each shown by a test):
+
+* **Bad input never stops it.** Any exception while decoding one frame
+  dead-letters that frame with its source and reason; the next frame goes on.
+* **A failing sink is isolated.** Its writes are retried with jittered
+  backoff and counted (``sink.<name>.write_errors``); the other sinks and
+  scoring go on until its buffer is full, then ingest waits (nothing dropped).
+* **Stop on time.** On stop, sources end first and every stage drains what it
+  holds, for at most ``gateway.shutdown_timeout_s``; what is still unwritten
+  then is logged and counted (``shutdown.unfinished.*``), and the run ends.
+* **Fail fast.** A stage that fails for good ends the run with
+  :class:`StageFailed` naming it, so the process exits non-zero and its
+  supervisor restarts it.
+
+Not yet guaranteed: aiomqtt acknowledges QoS-1 messages on receipt, so
+readings in memory at a crash or at the stop deadline are lost; the durable
+spool with late acknowledgement (collector issue) closes that gap.
 """
 
 from __future__ import annotations
@@ -21,22 +38,25 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from htm_edge.alerting.notifiers import Notifier, build_notifier
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
+
+from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.deadletter import DeadLetterStore
-from htm_edge.collector.errors import CollectorError, DecodeError
+from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.health import Health
-from htm_edge.collector.protocols import make_protocol
-from htm_edge.collector.protocols.base import Frame, Protocol
+from htm_edge.collector.private import private_dir, private_file
+from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.reading import Reading
-from htm_edge.collector.sinks import SINKS, Sink
-from htm_edge.collector.sources import SOURCES, MqttSource, Source
-from htm_edge.config.schema import Device, HtmConfig, Modality, SinkConfig
-from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.collector.sinks import Sink
+from htm_edge.gateway.buffers import ReadingBuffer
+from htm_edge.gateway.compose import build_components
+from htm_edge.gateway.errors import GatewayError, StageFailed
+from htm_edge.gateway.settings import HtmConfig
+from htm_edge.gateway.summary import RunSummary, event_dict
 from htm_edge.models.scorer import StreamScorer
 
 __all__ = ["Daemon", "RunSummary"]
@@ -46,34 +66,9 @@ log = logging.getLogger(__name__)
 _SCORE_BATCH = 4096
 _RECENT_EVENTS = 1000
 _MODEL_STATE = "model_state.json"
-
-
-@dataclass
-class RunSummary:
-    """What one run of the daemon did; the demo prints it, tests assert on it."""
-
-    devices: int
-    readings_received: int
-    readings_stored: int
-    readings_scored: int
-    frames_malformed: int
-    alerts_dispatched: int
-    #: the most recent dispatched events (up to 1,000), oldest first
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return {
-            "devices": self.devices,
-            "readings_received": self.readings_received,
-            "readings_stored": self.readings_stored,
-            "readings_scored": self.readings_scored,
-            "frames_malformed": self.frames_malformed,
-            "alerts_dispatched": self.alerts_dispatched,
-            "alerts": self.alerts,
-            "counters": self.counters,
-        }
+_NOTIFY_TIMEOUT_S = 10.0
+_CLOSE_TIMEOUT_S = 5.0
+_REASON_CHARS = 500
 
 
 class Daemon:
@@ -91,91 +86,141 @@ class Daemon:
         self.cfg = cfg
         self.health = Health()
         self.data_dir = cfg.gateway.data_dir
-        self.sources: list[Source] = [
-            SOURCES[s.type](s, cfg.broker, self.health) for s in cfg.sources
-        ]
-        self.protocols: dict[str, Protocol] = {
-            s.name: make_protocol(s.protocol) for s in cfg.sources
-        }
-        self.sinks: list[Sink] = [SINKS[s.type](s, self.data_dir) for s in cfg.sinks]
-        self.inventory: dict[str, Device] = {d.device_id: d for d in cfg.inventory.devices}
-        self.pipeline = ScoringPipeline(cfg, self._device, self._restore_model_state())
-        self.notifiers: list[Notifier] = (
-            list(notifiers)
-            if notifiers is not None
-            else [build_notifier(n) for n in cfg.alerting.notifiers]
+        parts = build_components(
+            cfg,
+            self.health,
+            scorer=self._restore_model_state(),
+            notifiers=None if notifiers is None else list(notifiers),
         )
+        self.sources = parts.sources
+        self.protocols = parts.protocols
+        self.sinks = parts.sinks
+        self.pipeline = parts.pipeline
+        self.notifiers = parts.notifiers
         #: the most recent dispatched events (bounded: the daemon runs for months)
         self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
-        self._unknown_logged: set[str] = set()
-
-    def _device(self, device_id: str) -> Device:
-        device = self.inventory.get(device_id)
-        if device is None:
-            if device_id not in self._unknown_logged:
-                self._unknown_logged.add(device_id)
-                log.warning("event=unknown_device device_id=%s hint=add it to inventory", device_id)
-            device = Device(device_id=device_id, modality=Modality.OTHER)
-            self.inventory[device_id] = device
-        return device
+        self._decoder_errors_logged: set[str] = set()
+        self._writing: dict[str, int] = {}
 
     async def run(self, stop: asyncio.Event) -> RunSummary:
-        """Run until ``stop`` is set, then drain every queue and return the summary."""
+        """Run until ``stop`` is set, drain within the deadline, and return the summary.
+
+        Raises
+        ------
+        StageFailed
+            When a stage failed for good (the summary is logged first).
+        """
         size = self.cfg.gateway.queue_size
         frames: asyncio.Queue[tuple[str, Frame] | None] = asyncio.Queue(size)
-        cfg_sinks = self.cfg.sinks
-        to_sinks = [asyncio.Queue[list[Reading] | None](size) for _ in self.sinks]
+        buffers = [ReadingBuffer(s.cfg.max_pending) for s in self.sinks]
         to_model: asyncio.Queue[list[Reading] | None] = asyncio.Queue(size)
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(size)
-        dead = DeadLetterStore(self.data_dir / "dead_letters.sqlite")
+        queues: dict[str, asyncio.Queue[Any]] = {
+            "frames": frames,
+            "model": to_model,
+            "notify": to_notify,
+        }
+        private_dir(self.data_dir)
+        dead = await asyncio.to_thread(DeadLetterStore, self.data_dir / "dead_letters.sqlite")
+        opened: list[Sink] = []
         try:
             for sink in self.sinks:
                 await sink.open()
-            async with contextlib.AsyncExitStack() as notifiers, asyncio.TaskGroup() as tg:
+                opened.append(sink)
+            async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tg:
                 for notifier in self.notifiers:
-                    await notifiers.enter_async_context(notifier)
-                tg.create_task(self._notify_stage(to_notify))
-                tg.create_task(self._score_stage(to_model, to_notify))
-                for sink_cfg, sink, queue in zip(cfg_sinks, self.sinks, to_sinks, strict=True):
-                    tg.create_task(self._sink_stage(sink_cfg, sink, queue))
-                tg.create_task(self._decode_stage(frames, [*to_sinks, to_model], dead))
+                    await stack.enter_async_context(notifier)
+                stages = [tg.create_task(self._notify_stage(to_notify), name="notify")]
+                stages.append(tg.create_task(self._score_stage(to_model, to_notify), name="score"))
+                for sink, buf in zip(self.sinks, buffers, strict=True):
+                    stages.append(tg.create_task(self._sink_stage(sink, buf), name=sink.name))
+                stages.append(
+                    tg.create_task(
+                        self._decode_stage(frames, to_model, buffers, dead), name="decode"
+                    )
+                )
                 source_tasks = [
-                    tg.create_task(self._source_stage(src, name, frames))
-                    for src, name in zip(self.sources, self.protocols, strict=True)
+                    tg.create_task(self._source_stage(src, frames), name=f"source {src.name}")
+                    for src in self.sources
                 ]
                 log.info(
                     "event=daemon_started sources=%d sinks=%d", len(self.sources), len(self.sinks)
                 )
                 await stop.wait()
-                log.info("event=daemon_stopping")
-                for task in source_tasks:
-                    task.cancel()
-                await asyncio.gather(*source_tasks, return_exceptions=True)
-                await frames.put(None)
+                await self._drain(source_tasks, stages, frames, queues, buffers)
+        except BaseExceptionGroup as group:
+            failures = [e for e in _leaves(group) if not isinstance(e, asyncio.CancelledError)]
+            if not failures:
+                raise
+            first = failures[0]
+            log.critical("event=stage_failed error=%r", f"{type(first).__name__}: {first}")
+            raise StageFailed(f"a daemon stage failed: {type(first).__name__}: {first}") from first
         finally:
-            for sink in self.sinks:
-                await sink.close()
-            dead.close()
+            for sink in opened:
+                await self._bounded(sink.close(), f"closing sink {sink.name}")
+            await self._bounded(asyncio.to_thread(dead.close), "closing the dead-letter store")
             self._save_model_state()
         return self.summary()
 
+    async def _drain(
+        self,
+        source_tasks: list[asyncio.Task[None]],
+        stages: list[asyncio.Task[None]],
+        frames: asyncio.Queue[tuple[str, Frame] | None],
+        queues: dict[str, asyncio.Queue[Any]],
+        buffers: list[ReadingBuffer],
+    ) -> None:
+        """Stop sources, then let every stage finish what it holds, within the deadline."""
+        log.info("event=daemon_stopping deadline_s=%g", self.cfg.gateway.shutdown_timeout_s)
+        for task in source_tasks:
+            task.cancel()
+        await asyncio.wait(source_tasks, timeout=_CLOSE_TIMEOUT_S)
+        try:
+            async with asyncio.timeout(self.cfg.gateway.shutdown_timeout_s):
+                await frames.put(None)
+                await asyncio.gather(*stages)
+        except TimeoutError:
+            unfinished = {name: q.qsize() for name, q in queues.items()}
+            for sink, buf in zip(self.sinks, buffers, strict=True):
+                unfinished[f"sink.{sink.name}"] = buf.pending + self._writing.get(sink.name, 0)
+            for name, n in unfinished.items():
+                self.health.inc(f"shutdown.unfinished.{name}", n)
+            log.error(
+                "event=shutdown_deadline_exceeded deadline_s=%g unfinished=%s",
+                self.cfg.gateway.shutdown_timeout_s,
+                json.dumps(unfinished, sort_keys=True),
+            )
+            for task in stages:
+                task.cancel()
+
+    async def _bounded(self, work: Awaitable[Any], what: str) -> None:
+        """Await ``work`` for at most a few seconds; log instead of hanging or raising."""
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                await work
+        except TimeoutError:
+            log.error("event=close_timeout what=%r timeout_s=%g", what, _CLOSE_TIMEOUT_S)
+        except Exception as exc:  # closing must not hide the run's own outcome
+            log.error("event=close_failed what=%r error=%r", what, str(exc))
+
     async def wait_connected(self, run_task: asyncio.Task[RunSummary], timeout_s: float) -> None:
-        """Wait until every MQTT source has subscribed; re-raise if ``run_task`` died first."""
-        waits = [s.connected.wait() for s in self.sources if isinstance(s, MqttSource)]
-        connected: asyncio.Future[list[bool]] = asyncio.ensure_future(asyncio.gather(*waits))
-        either: list[asyncio.Future[Any]] = [run_task, connected]
+        """Wait until every source is ready; re-raise if ``run_task`` died first."""
+        ready: asyncio.Future[list[bool]] = asyncio.ensure_future(
+            asyncio.gather(*(s.ready.wait() for s in self.sources))
+        )
+        either: list[asyncio.Future[Any]] = [run_task, ready]
         done, _ = await asyncio.wait(either, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         if run_task in done:
-            connected.cancel()
+            ready.cancel()
             run_task.result()  # re-raise the daemon's error
-            raise CollectorError("the daemon stopped before its sources connected")
+            raise GatewayError("the daemon stopped before its sources connected")
         if not done:
-            connected.cancel()
-            raise CollectorError(f"the daemon's sources did not connect within {timeout_s:g} s")
+            ready.cancel()
+            raise GatewayError(f"the daemon's sources did not connect within {timeout_s:g} s")
 
     def messages_in(self) -> int:
         """Messages the sources have taken in so far."""
-        return sum(self.health.get(f"source.{s.name}.messages") for s in self.cfg.sources)
+        return sum(self.health.get(f"source.{s.name}.messages") for s in self.sources)
 
     async def wait_received(self, expected: int, timeout_s: float) -> int:
         """Wait until the sources took in ``expected`` messages (or time out); return the count."""
@@ -191,86 +236,139 @@ class Daemon:
         return RunSummary(
             devices=len(h.last_seen),
             readings_received=h.get("readings.received"),
-            readings_stored=min(h.get(f"sink.{s.name}.written") for s in self.cfg.sinks)
-            if self.cfg.sinks
+            readings_stored=min(h.get(f"sink.{s.name}.written") for s in self.sinks)
+            if self.sinks
             else 0,
             readings_scored=h.get("readings.scored"),
             frames_malformed=h.get("frames.malformed"),
             alerts_dispatched=h.get("alerts.dispatched"),
-            alerts=[_event_dict(e) for e in self.dispatched],
+            alerts=[event_dict(e) for e in self.dispatched],
             counters=h.snapshot(),
         )
 
+    # ------------------------------------------------------------------ stages
     async def _source_stage(
-        self, source: Source, name: str, frames: asyncio.Queue[tuple[str, Frame] | None]
+        self, source: Any, frames: asyncio.Queue[tuple[str, Frame] | None]
     ) -> None:
+        name = source.name
+
         async def emit(frame: Frame) -> None:
             await frames.put((name, frame))
 
         await source.run(emit)
 
+    def _decode(self, name: str, frame: Frame) -> list[Reading] | str:
+        """The frame's readings, or the reason it is rejected (never raises)."""
+        protocol = self.protocols[name]
+        try:
+            return protocol.parse(frame)
+        except DecodeError as exc:
+            return str(exc)[:_REASON_CHARS]
+        except Exception as exc:  # a protocol bug must not take the daemon down
+            kind = type(exc).__name__
+            self.health.inc("frames.decoder_errors")
+            if kind not in self._decoder_errors_logged:
+                self._decoder_errors_logged.add(kind)
+                log.exception("event=decoder_error protocol=%s source=%s", protocol.type_name, name)
+            return f"{kind} in protocol {protocol.type_name!r}: {exc}"[:_REASON_CHARS]
+
     async def _decode_stage(
         self,
         frames: asyncio.Queue[tuple[str, Frame] | None],
-        outputs: Sequence[asyncio.Queue[list[Reading] | None]],
+        to_model: asyncio.Queue[list[Reading] | None],
+        buffers: list[ReadingBuffer],
         dead: DeadLetterStore,
     ) -> None:
         while (item := await frames.get()) is not None:
             name, frame = item
             self.health.inc("frames.received")
-            try:
-                readings = self.protocols[name].parse(frame)
-            except DecodeError as exc:
-                self.health.inc("frames.malformed")
-                log.warning("event=malformed_frame source=%s error=%r", frame.source, str(exc))
-                await asyncio.to_thread(dead.put, frame, str(exc))
+            readings = self._decode(name, frame)
+            if isinstance(readings, str):
+                await self._dead_letter(dead, frame, readings)
                 continue
             self.health.inc("readings.received", len(readings))
             for reading in readings:
                 self.health.seen(reading.device_id, reading.ts)
-            for queue in outputs:
-                await queue.put(readings)
-        for queue in outputs:
-            await queue.put(None)
+            await to_model.put(readings)
+            for buf in buffers:
+                await buf.put(readings)
+        await to_model.put(None)
+        for buf in buffers:
+            buf.close()
 
-    async def _sink_stage(
-        self, cfg: SinkConfig, sink: Sink, queue: asyncio.Queue[list[Reading] | None]
-    ) -> None:
+    async def _dead_letter(self, dead: DeadLetterStore, frame: Frame, reason: str) -> None:
+        self.health.inc("frames.malformed")
+        log.warning("event=malformed_frame source=%s error=%r", frame.source[:200], reason)
+        try:
+            await asyncio.to_thread(dead.put, frame, reason)
+        except Exception as exc:  # a full disk must not stop ingest; say what was not kept
+            self.health.inc("deadletter.errors")
+            log.error(
+                "event=dead_letter_failed source=%s bytes=%d error=%r",
+                frame.source[:200],
+                len(frame.payload),
+                str(exc),
+            )
+
+    async def _sink_stage(self, sink: Sink, buf: ReadingBuffer) -> None:
+        cfg = sink.cfg
         done = False
         while not done:
-            batch, done = await _collect(queue, cfg.batch_size, cfg.flush_interval_s)
-            delay = 0.1
-            while batch:
-                try:
-                    await sink.write(batch)
-                except Exception as exc:  # a sink may fail in many ways; retry, never drop
-                    self.health.inc(f"sink.{cfg.name}.write_errors")
-                    log.error(
-                        "event=sink_write_failed sink=%s error=%r retry_in_s=%.1f",
-                        cfg.name,
-                        str(exc),
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                self.health.inc(f"sink.{cfg.name}.written", len(batch))
-                break
+            batch, done = await buf.take(cfg.batch_size, cfg.flush_interval_s)
+            if not batch:
+                continue
+            self._writing[sink.name] = len(batch)
+            await self._write(sink, batch)
+            self._writing[sink.name] = 0
+            self.health.inc(f"sink.{sink.name}.written", len(batch))
+
+    async def _write(self, sink: Sink, batch: list[Reading]) -> None:
+        """Write ``batch``, retrying forever with jittered backoff (stop cancels the wait)."""
+
+        def failed(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            self.health.inc(f"sink.{sink.name}.write_errors")
+            log.error(
+                "event=sink_write_failed sink=%s readings=%d error=%r retry_in_s=%.1f",
+                sink.name,
+                len(batch),
+                str(exc),
+                wait,
+            )
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_random_exponential(multiplier=0.1, max=30.0),
+            before_sleep=failed,
+        ):
+            with attempt:
+                await sink.write(batch)
 
     async def _score_stage(
         self,
         queue: asyncio.Queue[list[Reading] | None],
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None],
     ) -> None:
-        done = False
-        while not done:
-            batch, done = await _collect(queue, _SCORE_BATCH, 0.0)
-            if not batch:
-                continue
+        ended = False
+        while not ended:
+            first = await queue.get()
+            if first is None:
+                break
+            batch = list(first)
+            while len(batch) < _SCORE_BATCH:
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is None:
+                    ended = True
+                    break
+                batch.extend(item)
             events = self.pipeline.process(batch)
             self.health.inc("readings.scored", sum(1 for r in batch if r.usable))
-            for item in events:
-                await to_notify.put(item)
+            for event in events:
+                await to_notify.put(event)
         await to_notify.put(None)
 
     async def _notify_stage(
@@ -278,20 +376,31 @@ class Daemon:
     ) -> None:
         while (item := await queue.get()) is not None:
             event, order = item
+            delivered = 0
             for notifier in self.notifiers:
                 try:
-                    await notifier.send(event, order)
+                    async with asyncio.timeout(_NOTIFY_TIMEOUT_S):
+                        await notifier.send(event, order)
                 except Exception as exc:  # one failing notifier must not starve the others
-                    self.health.inc("notify.errors")
+                    notifier.failed += 1
+                    self.health.inc(f"notifier.{notifier.name}.failed")
                     log.error(
-                        "event=notify_failed notifier=%s error=%r",
-                        type(notifier).__name__,
-                        str(exc),
+                        "event=notify_failed notifier=%s key=%s error=%r",
+                        notifier.name,
+                        event.alert.key,
+                        str(exc) or type(exc).__name__,
                     )
-            self.dispatched.append(event)
-            self.health.inc("alerts.dispatched")
-            self.health.inc(f"alerts.{event.kind}")
+                    continue
+                delivered += 1
+                self.health.inc(f"notifier.{notifier.name}.sent")
+            if delivered or not self.notifiers:
+                self.dispatched.append(event)
+                self.health.inc("alerts.dispatched")
+                self.health.inc(f"alerts.{event.kind}")
+            else:
+                self.health.inc("alerts.undelivered")
 
+    # ------------------------------------------------------------ model state
     def _restore_model_state(self) -> StreamScorer | None:
         """The scorer saved by the last run, or None to start cold."""
         path = self.data_dir / _MODEL_STATE
@@ -310,50 +419,15 @@ class Daemon:
     def _save_model_state(self) -> None:
         path = self.data_dir / _MODEL_STATE
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = private_file(path.with_suffix(".tmp"))
             tmp.write_text(json.dumps(self.pipeline.scorer.snapshot()), encoding="utf-8")
             tmp.replace(path)
         except OSError as exc:
-            raise CollectorError(f"cannot save model state to {path}: {exc}") from exc
+            log.error("event=model_state_not_saved path=%s error=%r", path, str(exc))
 
 
-async def _collect(
-    queue: asyncio.Queue[list[Reading] | None], limit: int, linger_s: float
-) -> tuple[list[Reading], bool]:
-    """Wait for one item, then take what else arrives within ``linger_s`` up to ``limit``.
-
-    Returns the batch and whether the end marker was seen.
-    """
-    first = await queue.get()
-    if first is None:
-        return [], True
-    batch = list(first)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + linger_s
-    while len(batch) < limit:
-        try:
-            item = queue.get_nowait()
-        except asyncio.QueueEmpty:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                item = await asyncio.wait_for(queue.get(), remaining)
-            except TimeoutError:
-                break
-        if item is None:
-            return batch, True
-        batch.extend(item)
-    return batch, False
-
-
-def _event_dict(event: AlertEvent) -> dict[str, Any]:
-    alert = event.alert
-    return {
-        "kind": event.kind,
-        "device_id": alert.device_id,
-        "failure_mode": alert.failure_mode,
-        "signals": list(alert.signals),
-        "opened_at": alert.opened_at,
-    }
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out

@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from htm_edge.config.schema import HtmConfig
 from htm_edge.gateway.daemon import Daemon, RunSummary
 from htm_edge.gateway.embedded_broker import EmbeddedBroker
 from htm_edge.gateway.evaluation import FaultOutcome, grade_fault
+from htm_edge.gateway.publisher import publish_fleet
+from htm_edge.gateway.settings import HtmConfig
+from htm_edge.simulators.clock import simulation_start
 from htm_edge.simulators.fleet import Fleet
-from htm_edge.simulators.mqtt_publisher import publish_fleet
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -48,11 +49,16 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
             run_task = asyncio.create_task(daemon.run(stop))
             try:
                 await daemon.wait_connected(run_task, _CONNECT_TIMEOUT_S)
-                fleet = Fleet.from_config(cfg, start_ts=time.time())
+                start = simulation_start(
+                    time.time(),
+                    duration_s=duration_s,
+                    speedup=cfg.simulation.speedup,
+                    period_s=cfg.simulation.sample_period_s,
+                )
+                fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts=start)
                 stats = await publish_fleet(
                     fleet,
-                    host=cfg.broker.host,
-                    port=broker.port,
+                    cfg.broker,
                     site=cfg.gateway.site,
                     speedup=cfg.simulation.speedup,
                     duration_s=duration_s,

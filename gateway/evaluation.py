@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from htm_edge.alerting.types import EventKind
-from htm_edge.config.schema import Device, HtmConfig, Modality
-from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.gateway.compose import build_pipeline
+from htm_edge.gateway.settings import HtmConfig
 from htm_edge.simulators.fleet import FaultLabel, Fleet
 
 __all__ = ["FaultOutcome", "FleetEvaluation", "evaluate_fleet", "grade_fault"]
@@ -83,11 +83,8 @@ def evaluate_fleet(
     cfg: HtmConfig, days: float, start_ts: float, seed: int | None = None
 ) -> FleetEvaluation:
     """Simulate ``cfg.simulation`` for ``days`` and grade the alerts it raises."""
-    fleet = Fleet.from_config(cfg, start_ts=start_ts, seed=seed)
-    inventory = {d.device_id: d for d in cfg.inventory.devices}
-    pipeline = ScoringPipeline(
-        cfg, lambda i: inventory.get(i) or Device(device_id=i, modality=Modality.OTHER)
-    )
+    fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts=start_ts, seed=seed)
+    pipeline = build_pipeline(cfg)
     truth = {label.device_id: label for label in fleet.ground_truth()}
     opened: dict[str, list[tuple[float, str, tuple[str, ...]]]] = {}
     steps = int(days * _DAY_S / cfg.simulation.sample_period_s)

@@ -1,7 +1,10 @@
 """Readings -> scores -> alert events -> work orders, with no I/O.
 
 The daemon's score stage and the offline fleet evaluation both run this one
-class, so what is evaluated is exactly what runs on the gateway.
+class (built by :func:`htm_edge.gateway.compose.build_pipeline`), so what is
+evaluated is exactly what runs on the gateway. It is also where the roles'
+types meet: collector readings become model arrays, model scores become
+alerting inputs.
 
 Streams are keyed by (device, signal, operating state): a device that
 publishes ``in_use`` gets a separate baseline per state for each signal, because
@@ -12,21 +15,18 @@ have one state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.reading import Reading
-from htm_edge.config.schema import Device, HtmConfig
+from htm_edge.config.catalog import IN_USE_SIGNAL
 from htm_edge.models.scorer import StreamScorer
 from htm_edge.models.types import Score
 
-__all__ = ["USAGE_SIGNAL", "ScoringPipeline"]
-
-#: the signal that tells whether a device is in use (1) or idle (0)
-USAGE_SIGNAL = "in_use"
+__all__ = ["ScoringPipeline"]
 
 
 class ScoringPipeline:
@@ -34,24 +34,15 @@ class ScoringPipeline:
 
     Parameters
     ----------
-    cfg:
-        The validated configuration (models and alerting sections are used).
-    device:
-        Inventory lookup; must return a Device for any id (unknown ones as ``other``).
     scorer:
-        A warm scorer to resume from (restored model state); a cold one by default.
+        The stream scorer (warm when restored from saved model state).
+    engine:
+        The alert engine with its rules.
     """
 
-    def __init__(
-        self,
-        cfg: HtmConfig,
-        device: Callable[[str], Device],
-        scorer: StreamScorer | None = None,
-    ) -> None:
-        self.scorer = scorer or StreamScorer(
-            cfg.models.detector, cfg.models.params, cfg.models.seed
-        )
-        self.engine = AlertEngine(cfg.alerting, device, resolve_hold_s=cfg.alerting.resolve_hold_s)
+    def __init__(self, scorer: StreamScorer, engine: AlertEngine) -> None:
+        self.scorer = scorer
+        self.engine = engine
         self._state: dict[str, int] = {}
 
     def process(self, readings: Sequence[Reading]) -> list[tuple[AlertEvent, WorkOrder]]:
@@ -60,7 +51,7 @@ class ScoringPipeline:
         if not usable:
             return []
         # the usage reading of a sample applies to every signal of that sample
-        usage = {(r.device_id, r.ts): r.value for r in usable if r.signal == USAGE_SIGNAL}
+        usage = {(r.device_id, r.ts): r.value for r in usable if r.signal == IN_USE_SIGNAL}
         keys = []
         for r in usable:
             in_use = usage.get((r.device_id, r.ts))

@@ -20,14 +20,11 @@ from typing import ClassVar
 import numpy as np
 
 from htm_edge.collector.reading import Quality, Reading
-from htm_edge.config.schema import Modality
-from htm_edge.simulators.catalog import (
-    Shape,
-    SignalSpec,
-    failure_mode_spec,
-    lookalike_spec,
-    signals_of,
-)
+from htm_edge.config import catalog
+from htm_edge.config.catalog import Shape, SignalSpec
+from htm_edge.config.errors import CatalogError
+from htm_edge.config.inventory import Modality
+from htm_edge.simulators.errors import SimulatorError
 
 __all__ = [
     "ActiveFault",
@@ -60,7 +57,7 @@ def device_rng(seed: int, device_id: str) -> np.random.Generator:
 
 
 def shape_value(shape: Shape, tau: float) -> float:
-    """Severity in [0, 1] at fraction ``tau`` of a fault's course (see :mod:`catalog`)."""
+    """Severity in [0, 1] at fraction ``tau`` of a fault's course (see the catalogue)."""
     if tau <= 0.0:
         return 0.0
     if tau >= 1.0:
@@ -209,14 +206,17 @@ class DeviceModel(ABC):
     ) -> None:
         self.device_id = device_id
         self._rng = rng
-        self._specs: tuple[SignalSpec, ...] = signals_of(self.modality)
         self.fault: ActiveFault | None = None
-        if fault is not None:
-            mode, start_s, duration_s = fault
-            spec = failure_mode_spec(mode, self.modality)
-            self.fault = ActiveFault(mode, spec.shape, start_s, duration_s)
-        for event in events:
-            lookalike_spec(event.kind, self.modality)
+        try:
+            self._specs: tuple[SignalSpec, ...] = catalog.signals_of(self.modality)
+            if fault is not None:
+                mode, start_s, duration_s = fault
+                spec = catalog.failure_mode_spec(mode, self.modality)
+                self.fault = ActiveFault(mode, spec.shape, start_s, duration_s)
+            for event in events:
+                catalog.lookalike_spec(event.kind, self.modality)
+        except CatalogError as exc:
+            raise SimulatorError(str(exc)) from None
         self.events = tuple(events)
         self._in_use: bool | None = None
         self._gap_left = 0

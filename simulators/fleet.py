@@ -2,7 +2,8 @@
 
 Examples
 --------
->>> from htm_edge.config.schema import Device, FaultConfig, Modality
+>>> from htm_edge.config.inventory import Device, Modality
+>>> from htm_edge.simulators.config import FaultConfig
 >>> mr = Device(device_id="MR-01", modality=Modality.MRI)
 >>> fleet = Fleet([(mr, FaultConfig(failure_mode="MR.COLDHEAD.DEGRADATION",
 ...                                 start_s=7200, duration_s=14400))],
@@ -19,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from htm_edge.collector.reading import Reading
-from htm_edge.config.schema import Device, FaultConfig, HtmConfig
+from htm_edge.config.inventory import Device, InventoryConfig
+from htm_edge.simulators.config import FaultConfig, SimulationConfig
 from htm_edge.simulators.core import DeviceModel, SimEvent, device_rng
 from htm_edge.simulators.devices import MODELS
 from htm_edge.simulators.errors import SimulatorError
@@ -125,18 +127,18 @@ class Fleet:
     @classmethod
     def from_config(
         cls,
-        cfg: HtmConfig,
+        sim: SimulationConfig,
+        inventory: InventoryConfig,
         start_ts: float,
         *,
         seed: int | None = None,
         sample_period_s: float | None = None,
     ) -> Fleet:
-        """Build the fleet of ``cfg.simulation`` from its devices and the inventory.
+        """Build the fleet of the ``[simulation]`` section from its devices and the inventory.
 
         ``seed`` and ``sample_period_s`` override the configured values; each
         simulated device's ``events`` become look-alike events.
         """
-        sim = cfg.simulation
         if not sim.devices:
             raise SimulatorError(
                 "simulation.devices is empty; list the inventory devices to simulate"
@@ -144,7 +146,7 @@ class Fleet:
         pairs: list[tuple[Device, FaultConfig | None]] = []
         events: dict[str, list[SimEvent]] = {}
         for i, sim_dev in enumerate(sim.devices):
-            device = cfg.device(sim_dev.device_id)
+            device = inventory.lookup(sim_dev.device_id)
             if device is None:
                 raise SimulatorError(
                     f"simulation.devices[{i}].device_id {sim_dev.device_id!r} is not in "

@@ -2,45 +2,25 @@
 
 Examples
 --------
->>> from htm_edge.config.schema import ConsoleNotifierConfig
->>> type(build_notifier(ConsoleNotifierConfig())).__name__
+>>> from htm_edge.alerting.notifiers.console import ConsoleNotifierConfig
+>>> type(NOTIFIERS.build(ConsoleNotifierConfig(), None)).__name__
 'ConsoleNotifier'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import TextIO
+from typing import Annotated
 
-from htm_edge.alerting.errors import AlertingError
+from pydantic import Field
+
 from htm_edge.alerting.notifiers.base import Notifier
-from htm_edge.alerting.notifiers.console import ConsoleNotifier
-from htm_edge.config.schema import ConsoleNotifierConfig
+from htm_edge.alerting.notifiers.console import ConsoleNotifier, ConsoleNotifierConfig
+from htm_edge.config.registry import Registry
 
-__all__ = ["NOTIFIERS", "ConsoleNotifier", "Notifier", "build_notifier"]
+__all__ = ["NOTIFIERS", "ConsoleNotifier", "Notifier", "NotifierConfig"]
+
+#: the tagged union of every notifier's config section
+NotifierConfig = Annotated[ConsoleNotifierConfig, Field(discriminator="type")]
 
 #: config ``type`` -> notifier class
-NOTIFIERS: Mapping[str, type[Notifier]] = MappingProxyType(
-    {ConsoleNotifier.type_name: ConsoleNotifier}
-)
-
-
-def build_notifier(cfg: ConsoleNotifierConfig, *, stream: TextIO | None = None) -> Notifier:
-    """Build the notifier for one ``alerting.notifiers`` entry.
-
-    ``stream`` redirects console output (tests, the CLI); other notifiers ignore it.
-
-    Raises
-    ------
-    AlertingError
-        When no notifier is registered for ``cfg.type``.
-    """
-    if cfg.type not in NOTIFIERS:
-        raise AlertingError(
-            f"alerting.notifiers: unknown notifier type {cfg.type!r}; "
-            f"known types: {', '.join(sorted(NOTIFIERS))}"
-        )
-    if isinstance(cfg, ConsoleNotifierConfig):
-        return ConsoleNotifier(cfg, stream=stream)
-    raise AlertingError(f"alerting.notifiers: no builder for type {cfg.type!r}")  # pragma: no cover
+NOTIFIERS: Registry[Notifier] = Registry("notifier", [ConsoleNotifier], NotifierConfig)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 from htm_edge.alerting.types import AlertEvent, WorkOrder
+from htm_edge.config.base import PluginConfig
 
 __all__ = ["Notifier"]
 
@@ -23,14 +24,26 @@ class Notifier(ABC):
 
     #: registry key, equal to the config ``type`` and the module name
     type_name: ClassVar[str]
+    config_model: ClassVar[type[PluginConfig]]
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: deliveries that succeeded and that failed (failures are never counted as sent)
         self.sent = 0
+        self.failed = 0
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, cfg: Any, ctx: Any) -> Self:
+        """Build the notifier from its section and the alerting context."""
 
     @abstractmethod
     async def send(self, event: AlertEvent, order: WorkOrder) -> None:
-        """Deliver one event and its work order; raise ``AlertingError`` on failure."""
+        """Deliver one event and its work order; raise ``AlertingError`` on failure.
+
+        Implementations add 1 to :attr:`sent` only after a delivery succeeded;
+        the dispatcher counts a raised error in :attr:`failed`.
+        """
 
     async def aclose(self) -> None:
         """Release resources (connections, files); the default holds none."""

@@ -3,7 +3,6 @@
 Examples
 --------
 >>> import io
->>> from htm_edge.config.schema import ConsoleNotifierConfig
 >>> n = ConsoleNotifier(ConsoleNotifierConfig(format="json"), stream=io.StringIO())
 >>> n.name
 'console'
@@ -13,14 +12,24 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import ClassVar, TextIO
+from typing import ClassVar, Literal, Self, TextIO
 
+from htm_edge.alerting.context import AlertingContext
 from htm_edge.alerting.errors import AlertingError
 from htm_edge.alerting.notifiers.base import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder, json_safe
-from htm_edge.config.schema import ConsoleNotifierConfig
+from htm_edge.config.base import PluginConfig
 
-__all__ = ["ConsoleNotifier"]
+__all__ = ["ConsoleNotifier", "ConsoleNotifierConfig"]
+
+
+class ConsoleNotifierConfig(PluginConfig):
+    """Print work orders to standard output (``text``) or as JSON lines (``json``)."""
+
+    type: Literal["console"] = "console"
+    role: ClassVar[str] = "notifier"
+    name: str = "console"
+    format: Literal["text", "json"] = "text"
 
 
 class ConsoleNotifier(Notifier):
@@ -35,11 +44,17 @@ class ConsoleNotifier(Notifier):
     """
 
     type_name: ClassVar[str] = "console"
+    config_model: ClassVar[type[PluginConfig]] = ConsoleNotifierConfig
 
     def __init__(self, cfg: ConsoleNotifierConfig, stream: TextIO | None = None) -> None:
         super().__init__(cfg.name)
         self.cfg = cfg
         self.stream = stream if stream is not None else sys.stdout
+
+    @classmethod
+    def from_config(cls, cfg: ConsoleNotifierConfig, ctx: AlertingContext | None = None) -> Self:
+        """Build the notifier; ``ctx.console`` redirects its output."""
+        return cls(cfg, stream=ctx.console if ctx is not None else None)
 
     def render(self, event: AlertEvent, order: WorkOrder) -> str:
         """Return exactly what :meth:`send` writes (ends with a newline)."""

@@ -5,7 +5,7 @@ A score is a *hit* when ``anomaly >= enter_score`` and *clear* when
 
 Examples
 --------
->>> from htm_edge.config.schema import AnomalyRuleConfig, Device, Modality
+>>> from htm_edge.config.inventory import Device, Modality
 >>> from htm_edge.models.types import Score
 >>> rule = AnomalyRule(AnomalyRuleConfig(enter_count=2, enter_window=3))
 >>> dev = Device(device_id="ct-1", modality=Modality.CT)
@@ -17,21 +17,49 @@ Examples
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from htm_edge.alerting import catalog
-from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.rules.base import Rule
-from htm_edge.config.schema import AnomalyRuleConfig, ThresholdRuleConfig
+from pydantic import Field, model_validator
+
+from htm_edge.alerting.rules.base import Rule, RuleConfigBase
+from htm_edge.config import catalog
 from htm_edge.models.types import Score
 
-__all__ = ["AnomalyRule"]
+__all__ = ["AnomalyRule", "AnomalyRuleConfig"]
+
+
+class AnomalyRuleConfig(RuleConfigBase):
+    """Open an alert when a signal's anomaly score stays high; close it with hysteresis.
+
+    An alert opens after ``enter_count`` scores of the last ``enter_window`` reach
+    ``enter_score`` and closes after ``exit_count`` consecutive scores fall below
+    ``exit_score`` (and at least ``min_open_s`` after opening).
+    """
+
+    type: Literal["anomaly"] = "anomaly"
+    name: str = "anomaly"
+    signals: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
+    enter_score: float = Field(default=0.99, gt=0, le=1)
+    exit_score: float = Field(default=0.9, ge=0, lt=1)
+    enter_count: int = Field(default=3, ge=1)
+    enter_window: int = Field(default=5, ge=1)
+    exit_count: int = Field(default=10, ge=1)
+    min_open_s: float = Field(default=300.0, ge=0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> AnomalyRuleConfig:
+        if self.exit_score >= self.enter_score:
+            raise ValueError("exit_score must be below enter_score (hysteresis band)")
+        if self.enter_count > self.enter_window:
+            raise ValueError("enter_count must be <= enter_window")
+        return self
 
 
 class AnomalyRule(Rule):
     """Hysteresis on ``Score.anomaly`` for the signals matching the config globs."""
 
     type_name: ClassVar[str] = "anomaly"
+    config_model: ClassVar[type[RuleConfigBase]] = AnomalyRuleConfig
 
     def __init__(self, cfg: AnomalyRuleConfig) -> None:
         super().__init__(cfg, enter_window=cfg.enter_window)
@@ -39,17 +67,10 @@ class AnomalyRule(Rule):
         self._patterns = tuple(cfg.signals)
         self._match_cache: dict[str, bool] = {}
 
-    @classmethod
-    def from_config(cls, cfg: AnomalyRuleConfig | ThresholdRuleConfig) -> AnomalyRule:
-        """Build the rule from an ``alerting.rules`` entry of type ``anomaly``."""
-        if not isinstance(cfg, AnomalyRuleConfig):
-            raise AlertingError(f"rule {cfg.name!r} has type {cfg.type!r}, not 'anomaly'")
-        return cls(cfg)
-
     def matches_signal(self, signal: str) -> bool:
         """Return True when ``signal`` matches one of the config's glob patterns.
 
-        Workload covariates (:data:`alerting.catalog.WORKLOAD_SIGNALS`, e.g.
+        Workload covariates (:data:`htm_edge.config.catalog.WORKLOAD_SIGNALS`, e.g.
         ``infusion_rate_ml_h``) match only when a pattern names them exactly:
         they follow use, not wear, and would page people for a busy day.
         """

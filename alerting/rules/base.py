@@ -23,14 +23,33 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar, Literal, Self
 
-from htm_edge.alerting import catalog
+from pydantic import Field
+
+from htm_edge.alerting.context import AlertingContext
+from htm_edge.alerting.errors import AlertingError
 from htm_edge.alerting.types import Severity
-from htm_edge.config.schema import AnomalyRuleConfig, Device, ThresholdRuleConfig
+from htm_edge.config import catalog
+from htm_edge.config.base import PluginConfig
+from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
 
-__all__ = ["Rule", "RuleSignal", "Transition"]
+__all__ = ["Rule", "RuleConfigBase", "RuleSignal", "Transition"]
+
+
+class RuleConfigBase(PluginConfig):
+    """The settings every rule type shares (see the module docstring for hysteresis)."""
+
+    role: ClassVar[str] = "rule"
+    name: str
+    modalities: list[Modality] = Field(default_factory=list, description="empty = all")
+    enter_count: int = Field(default=1, ge=1)
+    exit_count: int = Field(default=3, ge=1)
+    min_open_s: float = Field(default=0.0, ge=0)
+    repeat_interval_s: float = Field(default=4 * 3600.0, gt=0)
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    failure_mode: str | None = None
 
 
 class Transition(StrEnum):
@@ -93,8 +112,9 @@ class Rule(ABC):
 
     #: registry key, equal to the config ``type`` and the module name
     type_name: ClassVar[str]
+    config_model: ClassVar[type[RuleConfigBase]]
 
-    def __init__(self, cfg: AnomalyRuleConfig | ThresholdRuleConfig, *, enter_window: int) -> None:
+    def __init__(self, cfg: RuleConfigBase, *, enter_window: int | None = None) -> None:
         """Take the settings every rule type shares from ``cfg``; ``enter_window`` varies."""
         self.name = cfg.name
         self.modalities = frozenset(cfg.modalities)
@@ -102,15 +122,19 @@ class Rule(ABC):
         self.failure_mode = cfg.failure_mode
         self.repeat_interval_s = cfg.repeat_interval_s
         self.enter_count = cfg.enter_count
-        self.enter_window = max(enter_window, cfg.enter_count)
+        self.enter_window = max(enter_window or cfg.enter_count, cfg.enter_count)
         self.exit_count = cfg.exit_count
         self.min_open_s = cfg.min_open_s
         self._streams: dict[tuple[str, str], _Stream] = {}
 
     @classmethod
-    @abstractmethod
-    def from_config(cls, cfg: AnomalyRuleConfig | ThresholdRuleConfig) -> Rule:
+    def from_config(cls, cfg: Any, ctx: AlertingContext | None = None) -> Self:
         """Build the rule from its config section; raise ``AlertingError`` on a wrong type."""
+        if not isinstance(cfg, cls.config_model):
+            raise AlertingError(
+                f"rule {getattr(cfg, 'name', '?')!r} has type {cfg.type!r}, not {cls.type_name!r}"
+            )
+        return cls(cfg)
 
     @abstractmethod
     def matches_signal(self, signal: str) -> bool:

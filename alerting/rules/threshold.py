@@ -8,7 +8,7 @@ count), exit ``exit_count`` consecutive clear values and ``min_open_s``.
 
 Examples
 --------
->>> from htm_edge.config.schema import Device, Modality, ThresholdRuleConfig
+>>> from htm_edge.config.inventory import Device, Modality
 >>> from htm_edge.models.types import Score
 >>> rule = ThresholdRule(ThresholdRuleConfig(name="he", signal="helium_level_pct", below=60))
 >>> dev = Device(device_id="mr-1", modality=Modality.MRI)
@@ -18,31 +18,42 @@ Examples
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.rules.base import Rule
-from htm_edge.config.schema import AnomalyRuleConfig, ThresholdRuleConfig
+from pydantic import Field, model_validator
+
+from htm_edge.alerting.rules.base import Rule, RuleConfigBase
 from htm_edge.models.types import Score
 
-__all__ = ["ThresholdRule"]
+__all__ = ["ThresholdRule", "ThresholdRuleConfig"]
+
+
+class ThresholdRuleConfig(RuleConfigBase):
+    """Open an alert when a signal crosses a fixed limit, close it past ``clear`` (hysteresis)."""
+
+    type: Literal["threshold"] = "threshold"
+    signal: str
+    above: float | None = None
+    below: float | None = None
+    clear_margin: float = Field(default=0.0, ge=0)
+    severity: Literal["low", "medium", "high", "critical"] = "high"
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> ThresholdRuleConfig:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        return self
 
 
 class ThresholdRule(Rule):
     """Hysteresis on ``Score.value`` of one signal against ``above`` or ``below``."""
 
     type_name: ClassVar[str] = "threshold"
+    config_model: ClassVar[type[RuleConfigBase]] = ThresholdRuleConfig
 
     def __init__(self, cfg: ThresholdRuleConfig) -> None:
         super().__init__(cfg, enter_window=cfg.enter_count)
         self.cfg = cfg
-
-    @classmethod
-    def from_config(cls, cfg: AnomalyRuleConfig | ThresholdRuleConfig) -> ThresholdRule:
-        """Build the rule from an ``alerting.rules`` entry of type ``threshold``."""
-        if not isinstance(cfg, ThresholdRuleConfig):
-            raise AlertingError(f"rule {cfg.name!r} has type {cfg.type!r}, not 'threshold'")
-        return cls(cfg)
 
     def matches_signal(self, signal: str) -> bool:
         """Return True for the one configured signal."""

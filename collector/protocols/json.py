@@ -6,8 +6,21 @@ One message carries one device's signals at one time::
      "signals": {"helium_level_pct": 81.2, "coldhead_k": 4.21},
      "units": {"helium_level_pct": "%", "coldhead_k": "K"}}
 
-``ts`` is UTC epoch seconds. A signal value of ``null`` is kept as an invalid
-reading (NaN), so gaps stay visible. ``units`` is optional.
+``ts`` is UTC epoch seconds, inside the plausible window (not before 2000, not
+more than a day ahead of the gateway clock by default). A signal value of
+``null``, ``NaN`` or one too large for a float is kept as an invalid reading
+(NaN), so gaps stay visible. ``units`` is optional. Device ids and signal
+names are checked (:func:`check_device_id`, :func:`check_signal_name`).
+
+Anything else is a :class:`DecodeError` naming the problem: invalid JSON or
+UTF-8, nesting too deep to parse, a wrong type or an implausible time.
+
+Examples
+--------
+>>> p = JsonProtocol()
+>>> frame = Frame(p.encode([Reading("MR-01", "he_pct", 81.2, 1767225600.0, "%")]), "mqtt:t", 0.0)
+>>> [(r.signal, r.value, r.unit) for r in p.parse(frame)]
+[('he_pct', 81.2, '%')]
 """
 
 from __future__ import annotations
@@ -15,13 +28,26 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from htm_edge.collector.errors import DecodeError
-from htm_edge.collector.protocols.base import Frame, Protocol
+from htm_edge.collector.protocols.base import (
+    Frame,
+    Protocol,
+    check_device_id,
+    check_signal_name,
+)
 from htm_edge.collector.reading import Quality, Reading
+from htm_edge.config.base import PluginConfig
 
-__all__ = ["JsonProtocol"]
+__all__ = ["JsonProtocol", "JsonProtocolConfig"]
+
+
+class JsonProtocolConfig(PluginConfig):
+    """The JSON payload; it has no settings of its own."""
+
+    type: Literal["json"] = "json"
+    role: ClassVar[str] = "protocol"
 
 
 def _number(value: Any, where: str) -> float:
@@ -30,29 +56,44 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
+def _loads(payload: bytes) -> Any:
+    """Parse JSON; every failure of the parser becomes a :class:`DecodeError`.
+
+    Integers are parsed as floats, so a literal of thousands of digits cannot
+    hit Python's int-conversion limit (it becomes ``inf``, an invalid value).
+    """
+    try:
+        return json.loads(payload, parse_int=float)
+    except RecursionError:
+        raise DecodeError("payload nests too deeply to parse") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise DecodeError(f"payload is not valid JSON: {exc}") from None
+
+
 class JsonProtocol(Protocol):
     """Codec of the JSON telemetry payload (see module docstring)."""
 
-    name: ClassVar[str] = "json"
+    type_name: ClassVar[str] = "json"
+    config_model: ClassVar[type[PluginConfig]] = JsonProtocolConfig
 
     def parse(self, frame: Frame) -> list[Reading]:
         """Decode one JSON payload into one reading per signal."""
-        try:
-            doc = json.loads(frame.payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DecodeError(f"payload is not valid JSON: {exc}") from exc
+        doc = _loads(frame.payload)
         if not isinstance(doc, dict):
             raise DecodeError("payload must be a JSON object")
-        device_id = doc.get("device_id", frame.hint_device_id)
-        if not isinstance(device_id, str) or not device_id:
-            raise DecodeError("'device_id' is missing or not a non-empty string")
-        if frame.hint_device_id is not None and device_id != frame.hint_device_id:
-            raise DecodeError(
-                f"'device_id' {device_id!r} does not match the topic's {frame.hint_device_id!r}"
-            )
+        hint = frame.hint_device_id
+        if hint is not None:
+            check_device_id(hint, "topic")
+        device_id = doc.get("device_id", hint)
+        if device_id is None:
+            raise DecodeError("'device_id' is missing (and the topic names no device)")
+        check_device_id(device_id, "'device_id'")
+        if hint is not None and device_id != hint:
+            raise DecodeError(f"'device_id' {device_id!r} does not match the topic's {hint!r}")
         ts = _number(doc.get("ts"), "'ts'")
-        if not math.isfinite(ts) or ts <= 0:
-            raise DecodeError(f"'ts' must be positive epoch seconds, got {ts}")
+        if not math.isfinite(ts):
+            raise DecodeError(f"'ts' must be finite epoch seconds, got {ts}")
+        self.check_ts(ts, "'ts'")
         signals = doc.get("signals")
         if not isinstance(signals, dict) or not signals:
             raise DecodeError("'signals' must be a non-empty object of name: number")
@@ -61,9 +102,10 @@ class JsonProtocol(Protocol):
             raise DecodeError("'units' must be an object of name: unit")
         readings = []
         for name, raw in signals.items():
+            check_signal_name(name, "signals")
             unit = units.get(name, "")
-            if not isinstance(unit, str):
-                raise DecodeError(f"units.{name} must be a string")
+            if not isinstance(unit, str) or len(unit) > 32:
+                raise DecodeError(f"units.{name} must be a string of at most 32 characters")
             if raw is None:
                 readings.append(Reading(device_id, name, math.nan, ts, unit, Quality.INVALID))
                 continue

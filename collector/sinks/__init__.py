@@ -1,16 +1,22 @@
-"""Sinks: durable destinations of readings, selected by ``type`` in ``[[sinks]]``."""
+"""Sinks: durable destinations of readings, selected by ``type`` in ``[[sinks]]``.
 
-from collections.abc import Callable
-from pathlib import Path
+To add one: write ``<key>.py`` with a :class:`Sink` subclass and its config
+section (with ``name``, ``batch_size``, ``flush_interval_s`` and ``max_pending``),
+and add both below; the sink conformance suite then runs on it.
+"""
+
+from typing import Annotated
+
+from pydantic import Field
 
 from htm_edge.collector.sinks.base import Sink
-from htm_edge.collector.sinks.sqlite import SqliteSink
-from htm_edge.config.schema import SinkConfig
+from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig
+from htm_edge.config.registry import Registry
 
-__all__ = ["SINKS", "Sink", "SinkFactory", "SqliteSink"]
+__all__ = ["SINKS", "Sink", "SinkConfig", "SqliteSink"]
 
-#: builds a sink from its config section and the gateway's data directory
-SinkFactory = Callable[[SinkConfig, Path], Sink]
+#: the tagged union of every sink's config section
+SinkConfig = Annotated[SqliteSinkConfig, Field(discriminator="type")]
 
-#: config ``type`` -> factory
-SINKS: dict[str, SinkFactory] = {SqliteSink.name: SqliteSink}
+#: config ``type`` -> sink class
+SINKS: Registry[Sink] = Registry("sink", [SqliteSink], SinkConfig)

@@ -1,16 +1,22 @@
-"""Sources: transports that receive frames from devices, selected by ``type`` in ``[[sources]]``."""
+"""Sources: transports that receive frames from devices, selected by ``type`` in ``[[sources]]``.
 
-from collections.abc import Callable
+To add one: write ``<key>.py`` with a :class:`Source` subclass and its config
+section, and add both below; the conformance suite
+(``tests/integration/test_source_conformance.py``) then requires a harness for it.
+"""
 
-from htm_edge.collector.health import Health
+from typing import Annotated
+
+from pydantic import Field
+
 from htm_edge.collector.sources.base import EmitFrame, Source
-from htm_edge.collector.sources.mqtt import MqttSource
-from htm_edge.config.schema import BrokerConfig, SourceConfig
+from htm_edge.collector.sources.mqtt import MqttSource, MqttSourceConfig
+from htm_edge.config.registry import Registry
 
-__all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source", "SourceFactory"]
+__all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source", "SourceConfig"]
 
-#: builds a source from its config section, the broker section and the health counters
-SourceFactory = Callable[[SourceConfig, BrokerConfig, Health], Source]
+#: the tagged union of every source's config section
+SourceConfig = Annotated[MqttSourceConfig, Field(discriminator="type")]
 
-#: config ``type`` -> factory
-SOURCES: dict[str, SourceFactory] = {MqttSource.name: MqttSource}
+#: config ``type`` -> source class
+SOURCES: Registry[Source] = Registry("source", [MqttSource], SourceConfig)

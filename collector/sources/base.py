@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
+from htm_edge.collector.context import IngestContext
 from htm_edge.collector.protocols.base import Frame
+from htm_edge.config.base import PluginConfig
 
 __all__ = ["EmitFrame", "Source"]
 
+#: awaited once per frame; it returns when the frame was taken (backpressure)
 EmitFrame = Callable[[Frame], Awaitable[None]]
 
 
 class Source(ABC):
-    """A transport. The constructor only stores config; I/O starts in :meth:`run`."""
+    """A transport. The constructor only stores config; I/O starts in :meth:`run`.
 
-    name: ClassVar[str]
+    Every source sets :attr:`ready` once it is receiving (subscribed, port
+    open) and clears it when it loses its transport, so the daemon and tests
+    can wait for it without knowing the transport.
+    """
+
+    #: registry key, equal to the config ``type`` and the module name
+    type_name: ClassVar[str]
+    config_model: ClassVar[type[PluginConfig]]
+
+    def __init__(self, cfg: Any, ctx: IngestContext) -> None:
+        self.cfg = cfg
+        self.ctx = ctx
+        self.name: str = cfg.name
+        self.ready = asyncio.Event()
+
+    @classmethod
+    def from_config(cls, cfg: Any, ctx: IngestContext) -> Self:
+        """Build the source for its config section."""
+        return cls(cfg, ctx)
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Add ``n`` to this source's counter ``source.<name>.<what>``."""
+        self.ctx.health.inc(f"source.{self.name}.{what}", n)
 
     @abstractmethod
     async def run(self, emit: EmitFrame) -> None:
-        """Receive frames until cancelled, awaiting ``emit`` for each (backpressure)."""
+        """Receive frames until cancelled, awaiting ``emit`` for each.
+
+        Recoverable transport failures are retried inside; only a failure that
+        needs an operator (bad credentials after every retry, say) may raise.
+        """

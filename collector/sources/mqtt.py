@@ -2,117 +2,182 @@
 
 Lessons from peer tools (domain.md §5) shape it:
 
-* a fresh ``aiomqtt.Client`` per connection attempt (clients are reusable but not
-  reentrant, aiomqtt #288/#269), with exponential backoff and full jitter;
 * persistent session (clean_session off, QoS 1) *and* re-subscription on every
   connect, so the broker queues telemetry while the gateway is away and a
   changed topic list still takes effect; the client id carries a hash of the
-  topic list, because a persistent session ignores topic changes (telegraf #14366).
+  topic list, because a persistent session ignores topic changes (telegraf #14366);
+* connection handling (fresh client per attempt, jittered backoff) is the
+  shared :class:`htm_edge.collector.mqtt_client.MqttSessions`.
+
+A topic template (default ``htm/{site}/{device_id}/telemetry``) says which
+level names the device; a message whose topic does not fit it is counted
+(``source.<name>.unmatched_topic``) and handed on without a device hint, so a
+payload that names its device is still read and one that does not is
+dead-lettered with its topic.
+
+Known gap: aiomqtt acknowledges a QoS-1 message when it reaches the client's
+memory, before it is stored; a crash can lose what is in memory (closed by the
+collector issue's durable spool and late acknowledgement).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import random
 import time
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import aiomqtt
+from pydantic import Field, field_validator
 
-from htm_edge.collector.health import Health
+from htm_edge.collector.context import IngestContext
+from htm_edge.collector.mqtt_client import MqttSessions
+from htm_edge.collector.protocols import ProtocolConfig
 from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.json import JsonProtocolConfig
 from htm_edge.collector.sources.base import EmitFrame, Source
-from htm_edge.config.schema import BrokerConfig, MqttSourceConfig
+from htm_edge.config.base import PluginConfig
 
-__all__ = ["MqttSource", "device_from_topic"]
+__all__ = ["MqttSource", "MqttSourceConfig", "TopicTemplate"]
 
 log = logging.getLogger(__name__)
 
+_FIELDS = ("{site}", "{device_id}")
 
-def device_from_topic(topic: str) -> str | None:
-    """Return the device id of ``htm/<site>/<device_id>/telemetry``-shaped topics.
 
-    >>> device_from_topic("htm/st-mary/MR-01/telemetry")
+class TopicTemplate:
+    """Match topics to a template of literal, ``+``, ``{site}`` and ``{device_id}`` levels.
+
+    >>> t = TopicTemplate("htm/{site}/{device_id}/telemetry")
+    >>> t.device_id("htm/st-mary/MR-01/telemetry")
     'MR-01'
-    >>> device_from_topic("other/topic") is None
-    True
+    >>> t.matches("htm/st-mary/MR-01/status"), t.device_id("other/topic") is None
+    (False, True)
     """
-    parts = topic.split("/")
-    if len(parts) >= 3 and parts[-1] == "telemetry" and parts[-2]:
-        return parts[-2]
-    return None
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.levels = template.split("/")
+        self._device_level = (
+            self.levels.index("{device_id}") if "{device_id}" in self.levels else None
+        )
+
+    def matches(self, topic: str) -> bool:
+        """True when ``topic`` has the template's levels (fields and ``+`` match any level)."""
+        parts = topic.split("/")
+        if len(parts) != len(self.levels):
+            return False
+        return all(
+            lv in _FIELDS or lv == "+" or lv == p for lv, p in zip(self.levels, parts, strict=True)
+        )
+
+    def device_id(self, topic: str) -> str | None:
+        """The device level of a matching topic (not yet validated), else None."""
+        if self._device_level is None or not self.matches(topic):
+            return None
+        return topic.split("/")[self._device_level]
+
+
+class MqttSourceConfig(PluginConfig):
+    """Subscribe to telemetry topics and decode payloads with ``protocol``."""
+
+    type: Literal["mqtt"] = "mqtt"
+    role: ClassVar[str] = "source"
+    name: str = "mqtt"
+    topics: list[str] = Field(default_factory=lambda: ["htm/+/+/telemetry"], min_length=1)
+    topic_template: str = Field(
+        default="htm/{site}/{device_id}/telemetry",
+        description="topic levels: literals, '+', {site} and {device_id}",
+    )
+    protocol: ProtocolConfig = Field(default_factory=JsonProtocolConfig)
+    qos: Literal[0, 1, 2] = 1
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_shorthand(cls, value: Any) -> Any:
+        """``protocol = "json"`` is short for ``protocol = { type = "json" }``."""
+        return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("topic_template")
+    @classmethod
+    def _template_levels(cls, value: str) -> str:
+        bad = [lv for lv in value.split("/") if ("{" in lv or "}" in lv) and lv not in _FIELDS]
+        if bad or "#" in value or value.count("{device_id}") > 1:
+            raise ValueError(
+                "levels may be literals, '+', {site} or {device_id} (once), "
+                f"without '#'; got {value!r}"
+            )
+        return value
 
 
 class MqttSource(Source):
-    """Receive telemetry frames from ``cfg.topics`` on the broker of ``broker``."""
+    """Receive telemetry frames from ``cfg.topics`` on the broker of the context."""
 
-    name: ClassVar[str] = "mqtt"
+    type_name: ClassVar[str] = "mqtt"
+    config_model: ClassVar[type[PluginConfig]] = MqttSourceConfig
 
-    def __init__(self, cfg: MqttSourceConfig, broker: BrokerConfig, health: Health) -> None:
-        self.cfg = cfg
-        self.broker = broker
-        self.health = health
+    def __init__(self, cfg: MqttSourceConfig, ctx: IngestContext) -> None:
+        super().__init__(cfg, ctx)
+        self.cfg: MqttSourceConfig = cfg
         topics_hash = hashlib.sha1("\n".join(sorted(cfg.topics)).encode()).hexdigest()[:8]
-        self.client_id = f"{broker.client_id}-{cfg.name}-{topics_hash}"
-        self.connected = asyncio.Event()
-
-    def _client(self) -> aiomqtt.Client:
-        password = self.broker.password.resolve() if self.broker.password else None
-        return aiomqtt.Client(
-            self.broker.host,
-            self.broker.port,
-            username=self.broker.username,
-            password=password,
-            identifier=self.client_id,
+        self.client_id = f"{ctx.broker.client_id}-{cfg.name}-{topics_hash}"
+        self.template = TopicTemplate(cfg.topic_template)
+        self._unmatched_logged: set[str] = set()
+        self.sessions = MqttSessions(
+            ctx.broker,
+            client_id=self.client_id,
+            password=ctx.broker_password,
             clean_session=False,
-            keepalive=self.broker.keepalive_s,
+            label=f"source={cfg.name}",
         )
 
     async def run(self, emit: EmitFrame) -> None:
         """Connect, subscribe and forward every message as a :class:`Frame`; never returns."""
-        delay = self.broker.reconnect_min_s
-        while True:
+
+        async def session(client: aiomqtt.Client) -> None:
+            for topic in self.cfg.topics:
+                await client.subscribe(topic, qos=self.cfg.qos)
+            self.count("connects")
+            log.info(
+                "event=mqtt_connected source=%s broker=%s:%d topics=%s",
+                self.name,
+                self.ctx.broker.host,
+                self.ctx.broker.port,
+                ",".join(self.cfg.topics),
+            )
+            self.ready.set()
             try:
-                async with self._client() as client:
-                    for topic in self.cfg.topics:
-                        await client.subscribe(topic, qos=self.cfg.qos)
-                    self.health.inc(f"source.{self.cfg.name}.connects")
-                    log.info(
-                        "event=mqtt_connected source=%s broker=%s:%d topics=%s",
-                        self.cfg.name,
-                        self.broker.host,
-                        self.broker.port,
-                        ",".join(self.cfg.topics),
-                    )
-                    self.connected.set()
-                    delay = self.broker.reconnect_min_s
-                    async for message in client.messages:
-                        await emit(self._frame(message))
-            except aiomqtt.MqttError as exc:
-                self.connected.clear()
-                self.health.inc(f"source.{self.cfg.name}.disconnects")
-                wait = random.uniform(0, delay)
-                log.warning(
-                    "event=mqtt_disconnected source=%s error=%r retry_in_s=%.2f",
-                    self.cfg.name,
-                    str(exc),
-                    wait,
-                )
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, self.broker.reconnect_max_s)
+                async for message in client.messages:
+                    await emit(self._frame(message))
+            except aiomqtt.MqttError:
+                self.count("disconnects")
+                raise
+            finally:
+                self.ready.clear()
+
+        await self.sessions.run(session)
 
     def _frame(self, message: aiomqtt.Message) -> Frame:
         topic = message.topic.value
         payload = message.payload
-        if isinstance(payload, str):
-            data = payload.encode()
-        elif isinstance(payload, bytes | bytearray):
+        if isinstance(payload, bytes | bytearray):
             data = bytes(payload)
+        elif isinstance(payload, str):
+            data = payload.encode()
         elif payload is None:
             data = b""
         else:
             data = str(payload).encode()
-        self.health.inc(f"source.{self.cfg.name}.messages")
-        return Frame(data, f"mqtt:{topic}", time.time(), device_from_topic(topic))
+        self.count("messages")
+        hint = self.template.device_id(topic)
+        if hint is None:
+            self.count("unmatched_topic")
+            if topic not in self._unmatched_logged and len(self._unmatched_logged) < 100:
+                self._unmatched_logged.add(topic)
+                log.warning(
+                    "event=unmatched_topic source=%s topic=%r template=%r",
+                    self.name,
+                    topic,
+                    self.template.template,
+                )
+        return Frame(data, f"mqtt:{topic}", time.time(), hint)

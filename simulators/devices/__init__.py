@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from htm_edge.config.schema import Modality
+from htm_edge.config.inventory import Modality
 from htm_edge.simulators.core import DeviceModel
 from htm_edge.simulators.devices.ct import CtModel
 from htm_edge.simulators.devices.infusion_pump import InfusionPumpModel

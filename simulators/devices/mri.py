@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from htm_edge.config.schema import Modality
+from htm_edge.config.inventory import Modality
 from htm_edge.simulators.core import DeviceModel, StepContext, accelerating_integral, ar1
 
 __all__ = ["MriModel"]

@@ -9,8 +9,8 @@ from pathlib import Path
 import aiomqtt
 
 from htm_edge.collector.sinks.sqlite import count_readings
-from htm_edge.config.loader import parse_config
 from htm_edge.gateway.daemon import Daemon
+from htm_edge.gateway.settings import parse_config
 from tests.servers import Mosquitto
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, EventKind, WorkOrder
 from htm_edge.collector.sinks.sqlite import count_readings
-from htm_edge.config.loader import parse_config
 from htm_edge.gateway.daemon import Daemon, RunSummary
+from htm_edge.gateway.publisher import publish_fleet
+from htm_edge.gateway.settings import parse_config
 from htm_edge.simulators.fleet import Fleet
-from htm_edge.simulators.mqtt_publisher import publish_fleet
 from tests.servers import Mosquitto
 
 START_TS = 1_767_254_400.0  # 2026-01-01 08:00 UTC, pinned: the fleet's day cycle depends on it
@@ -33,8 +33,13 @@ class CapturingNotifier(Notifier):
         super().__init__("capture")
         self.events: list[tuple[AlertEvent, WorkOrder]] = []
 
+    @classmethod
+    def from_config(cls, cfg: object, ctx: object) -> CapturingNotifier:
+        return cls()
+
     async def send(self, event: AlertEvent, order: WorkOrder) -> None:
         self.events.append((event, order))
+        self.sent += 1
 
 
 def config(broker: Mosquitto, data_dir: Path) -> str:
@@ -88,11 +93,10 @@ async def run(broker: Mosquitto, data_dir: Path) -> tuple[RunSummary, CapturingN
     run_task = asyncio.create_task(daemon.run(stop))
     try:
         await daemon.wait_connected(run_task, 30)
-        fleet = Fleet.from_config(cfg, start_ts=START_TS)
+        fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts=START_TS)
         stats = await publish_fleet(
             fleet,
-            host=broker.host,
-            port=broker.port,
+            cfg.broker,
             site="e2e",
             speedup=SPEEDUP,
             duration_s=SAMPLES * 60.0 / SPEEDUP,

@@ -7,13 +7,15 @@ import math
 
 import aiomqtt
 
+from htm_edge.collector.mqtt_client import BrokerConfig
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.protocols.json import JsonProtocol
 from htm_edge.collector.reading import Reading
-from htm_edge.config.schema import Device, FaultConfig, Modality
+from htm_edge.config.inventory import Device, Modality
+from htm_edge.gateway.publisher import publish_fleet
+from htm_edge.simulators.config import FaultConfig
 from htm_edge.simulators.fleet import Fleet
 from htm_edge.simulators.ground_truth import parse_ground_truth
-from htm_edge.simulators.mqtt_publisher import publish_fleet
 from tests.servers import Mosquitto
 
 START = 1_767_225_600.0
@@ -95,8 +97,7 @@ def test_published_messages_match_the_fleet(mosquitto: Mosquitto) -> None:
         stats = await asyncio.wait_for(
             publish_fleet(
                 fleet,
-                host="127.0.0.1",
-                port=mosquitto.port,
+                BrokerConfig(port=mosquitto.port),
                 site=SITE,
                 speedup=speedup,
                 duration_s=duration,
@@ -132,13 +133,10 @@ def test_publisher_survives_a_broker_restart(mosquitto: Mosquitto) -> None:
         task = asyncio.create_task(
             publish_fleet(
                 make_fleet(),
-                host="127.0.0.1",
-                port=mosquitto.port,
+                BrokerConfig(port=mosquitto.port, reconnect_min_s=0.05, reconnect_max_s=0.2),
                 site=SITE,
                 speedup=speedup,
                 duration_s=duration,
-                backoff_min_s=0.05,
-                backoff_max_s=0.2,
                 publish_timeout_s=1.0,
             )
         )

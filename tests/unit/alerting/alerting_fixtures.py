@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from htm_edge.alerting.config import AlertingConfig, EngineerConfig
 from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.rules import RULES
+from htm_edge.alerting.rules.anomaly import AnomalyRuleConfig
+from htm_edge.alerting.rules.threshold import ThresholdRuleConfig
 from htm_edge.alerting.types import AlertEvent, EventKind
-from htm_edge.config.schema import (
-    AlertingConfig,
-    AnomalyRuleConfig,
-    Device,
-    EngineerConfig,
-    Modality,
-    ThresholdRuleConfig,
-)
+from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
 
 MRI = Device(
@@ -81,7 +78,11 @@ def engine(
         engineers=list(engineers),
     )
     return AlertEngine(
-        cfg, INVENTORY, resolve_hold_s=resolve_hold_s, return_fraction=return_fraction
+        [RULES.build(r, None) for r in cfg.rules],
+        cfg.engineers,
+        INVENTORY,
+        resolve_hold_s=resolve_hold_s,
+        return_fraction=return_fraction,
     )
 
 

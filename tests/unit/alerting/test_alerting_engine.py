@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from htm_edge.alerting.config import AlertingConfig
 from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.rules import RULES
+from htm_edge.alerting.rules.anomaly import AnomalyRuleConfig
+from htm_edge.alerting.rules.threshold import ThresholdRuleConfig
 from htm_edge.alerting.types import AlertEvent, EventKind
-from htm_edge.config.schema import AlertingConfig, AnomalyRuleConfig, ThresholdRuleConfig
 from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import (
     INVENTORY,
@@ -252,7 +255,7 @@ class TestMaintenanceAndDevices:
         assert eng.device("stray-9").modality == "other"
 
     def test_inventory_as_callable(self) -> None:
-        eng = AlertEngine(AlertingConfig(rules=[anomaly_rule()]), INVENTORY.get)
+        eng = AlertEngine([RULES.build(anomaly_rule(), None)], (), INVENTORY.get)
         assert eng.device("vent-7").em_number == 20
 
     def test_in_use_never_alerts(self) -> None:
@@ -262,7 +265,7 @@ class TestMaintenanceAndDevices:
     def test_duplicate_rule_names_are_rejected(self) -> None:
         cfg = AlertingConfig(rules=[AnomalyRuleConfig(), AnomalyRuleConfig()])
         with pytest.raises(AlertingError, match=r"alerting.rules\[1\].name"):
-            AlertEngine(cfg, INVENTORY)
+            AlertEngine([RULES.build(r, None) for r in cfg.rules], (), INVENTORY)
 
 
 class TestReturnToBaseline:

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
+from htm_edge.alerting.context import AlertingContext
 from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier, build_notifier
+from htm_edge.alerting.notifiers import NOTIFIERS, ConsoleNotifier, Notifier
+from htm_edge.alerting.notifiers.console import ConsoleNotifierConfig
 from htm_edge.alerting.types import AlertEvent, WorkOrder
-from htm_edge.config.schema import ConsoleNotifierConfig
 from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import engine, run
 
@@ -76,7 +77,7 @@ def test_notifier_conformance(type_name: str) -> None:
     """Registry key = config type = class attribute; send works inside ``async with``."""
 
     async def scenario() -> Notifier:
-        notifier = build_notifier(SAMPLES[type_name], stream=io.StringIO())
+        notifier = NOTIFIERS.build(SAMPLES[type_name], AlertingContext(console=io.StringIO()))
         async with notifier as n:
             event, order = opened()
             await n.send(event, order)

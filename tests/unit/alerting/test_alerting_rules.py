@@ -7,8 +7,10 @@ import math
 import pytest
 
 from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.rules import RULES, AnomalyRule, Rule, ThresholdRule, Transition, build_rule
-from htm_edge.config.schema import AnomalyRuleConfig, Device, Modality, ThresholdRuleConfig
+from htm_edge.alerting.rules import RULES, AnomalyRule, Rule, ThresholdRule, Transition
+from htm_edge.alerting.rules.anomaly import AnomalyRuleConfig
+from htm_edge.alerting.rules.threshold import ThresholdRuleConfig
+from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import MRI, PUMP, VENT, anomaly_rule, threshold_rule
 
@@ -175,13 +177,13 @@ class TestRuleConformance:
     """Every rule: registry key = type = class attribute; enter/exit cycle; in_use silent."""
 
     def test_registry_key_matches(self, type_name: str) -> None:
-        rule = build_rule(SAMPLES[type_name])
+        rule = RULES.build(SAMPLES[type_name], None)
         assert type(rule) is RULES[type_name]
         assert rule.type_name == type_name == SAMPLES[type_name].type
         assert rule.name == "sample"
 
     def test_enter_hold_exit_cycle(self, type_name: str) -> None:
-        rule = build_rule(SAMPLES[type_name])
+        rule = RULES.build(SAMPLES[type_name], None)
         # anomaly and value both high, then both low: every rule type must cycle
         seq = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
         got = []
@@ -192,7 +194,7 @@ class TestRuleConformance:
         assert not rule.is_firing("mr-1", "helium_level_pct")
 
     def test_in_use_never_fires(self, type_name: str) -> None:
-        rule = build_rule(SAMPLES[type_name])
+        rule = RULES.build(SAMPLES[type_name], None)
         for i in range(10):
             assert rule.evaluate(Score("mr-1", "in_use", i * 60.0, 1.0, 1.0), MRI) is None
 

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from htm_edge.alerting.config import EngineerConfig
 from htm_edge.alerting.types import AlertEvent, EventKind, WorkOrder
 from htm_edge.alerting.utilisation import UsageInfo, UtilisationTracker
 from htm_edge.alerting.workorder import build_work_order, match_engineers, priority, risk_class
-from htm_edge.config.schema import Device, EngineerConfig, Modality
+from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import MRI, PUMP, STEP, VENT, engine, run
 

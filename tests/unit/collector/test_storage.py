@@ -7,16 +7,16 @@ import math
 import sqlite3
 from pathlib import Path
 
+from htm_edge.collector.context import IngestContext
 from htm_edge.collector.deadletter import DeadLetterStore
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.reading import Quality, Reading
-from htm_edge.collector.sinks.sqlite import SqliteSink, count_readings
-from htm_edge.collector.sources.mqtt import device_from_topic
-from htm_edge.config.schema import SqliteSinkConfig
+from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig, count_readings
+from htm_edge.collector.sources.mqtt import TopicTemplate
 
 
 def test_sqlite_sink_writes_and_replay_is_idempotent(tmp_path: Path) -> None:
-    sink = SqliteSink(SqliteSinkConfig(), tmp_path)
+    sink = SqliteSink(SqliteSinkConfig(), IngestContext(data_dir=tmp_path))
     batch = [
         Reading("MR-01", "helium_level_pct", 81.5, 1000.0, "%"),
         Reading("MR-01", "coldhead_2nd_stage_k", math.nan, 1000.0, "K", Quality.INVALID),
@@ -51,7 +51,12 @@ def test_dead_letters_keep_payload_source_and_reason(tmp_path: Path) -> None:
     assert row == (12.5, "mqtt:htm/x/y/telemetry", "not valid JSON", b"\xff garbage")
 
 
-def test_device_from_topic() -> None:
-    assert device_from_topic("htm/site/IP-0101/telemetry") == "IP-0101"
-    assert device_from_topic("htm/site/_sim/ground_truth") is None
-    assert device_from_topic("telemetry") is None
+def test_topic_template_finds_the_device_level() -> None:
+    template = TopicTemplate("htm/{site}/{device_id}/telemetry")
+    assert template.device_id("htm/site/IP-0101/telemetry") == "IP-0101"
+    assert template.device_id("htm/site/_sim/ground_truth") is None
+    assert template.device_id("telemetry") is None
+    assert template.device_id("htm/site/IP-0101/telemetry/extra") is None
+    flat = TopicTemplate("plant/+/{device_id}")
+    assert flat.device_id("plant/a/PUMP-7") == "PUMP-7"
+    assert not flat.matches("other/a/PUMP-7")

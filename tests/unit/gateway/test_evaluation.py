@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from htm_edge.config.loader import parse_config
 from htm_edge.gateway.evaluation import FleetEvaluation, evaluate_fleet, grade_fault
+from htm_edge.gateway.settings import parse_config
 from htm_edge.simulators.fleet import FaultLabel
 
 LABEL = FaultLabel("MR-01", "MR.COLDHEAD.DEGRADATION", onset_ts=1000.0, failure_ts=5000.0)

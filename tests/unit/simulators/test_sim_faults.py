@@ -12,8 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from htm_edge.config.schema import Device, FaultConfig, Modality
-from htm_edge.simulators.catalog import FAILURE_MODES, LOOKALIKES, signals_of
+from htm_edge.config.catalog import CATALOG, LOOKALIKES, signals_of
+from htm_edge.config.inventory import Device, Modality
+from htm_edge.simulators.config import FaultConfig
 from htm_edge.simulators.core import SimEvent
 from htm_edge.simulators.fleet import Fleet
 
@@ -53,10 +54,10 @@ def window(tau_lo: float, tau_hi: float) -> slice:
 Twins = tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]
 
 
-@pytest.fixture(scope="module", params=sorted(FAILURE_MODES))
+@pytest.fixture(scope="module", params=sorted(CATALOG))
 def twins(request: pytest.FixtureRequest) -> Twins:
     fid: str = request.param
-    modality = FAILURE_MODES[fid].modality
+    modality = CATALOG[fid].modality
     fault = FaultConfig(failure_mode=fid, start_s=ONSET, duration_s=DURATION)
     return fid, series(modality, fault), series(modality, None)
 
@@ -70,7 +71,7 @@ def test_identical_to_healthy_twin_before_onset(twins: Twins) -> None:
 
 def test_unaffected_signals_unchanged_until_failure(twins: Twins) -> None:
     fid, faulty, healthy = twins
-    affected = set(FAILURE_MODES[fid].affected_signals)
+    affected = set(CATALOG[fid].affected_signals)
     until_failure = slice(0, int((ONSET + DURATION) / PERIOD) - 1)
     for name in faulty:
         if name not in affected:
@@ -95,7 +96,7 @@ def _mean_delta(
 def test_effects_in_documented_direction_by_failure_time(twins: Twins) -> None:
     fid, faulty, healthy = twins
     late = window(0.9, 1.0)
-    for effect in FAILURE_MODES[fid].effects:
+    for effect in CATALOG[fid].effects:
         f, h = faulty[effect.signal], healthy[effect.signal]
         if effect.direction == "variance_up":
             rough_f = np.nanstd(np.diff(f[late]))
@@ -110,7 +111,7 @@ def test_effects_in_documented_direction_by_failure_time(twins: Twins) -> None:
 def test_progression_is_gradual_not_a_step_at_onset(twins: Twins) -> None:
     """Realistic lead time: tiny just after onset, clearly visible well before failure."""
     fid, faulty, healthy = twins
-    for effect in FAILURE_MODES[fid].effects:
+    for effect in CATALOG[fid].effects:
         if effect.direction == "variance_up":
             continue
         f, h = faulty[effect.signal], healthy[effect.signal]
@@ -120,7 +121,7 @@ def test_progression_is_gradual_not_a_step_at_onset(twins: Twins) -> None:
         late = abs(_mean_delta(f, h, window(0.9, 1.0), use))
         assert early < 0.15 * late, (effect.signal, early, late)
         assert mid > 0.05 * late, (effect.signal, mid, late)
-        if FAILURE_MODES[fid].shape != "ratchet":  # a ratchet may plateau before failure
+        if CATALOG[fid].shape != "ratchet":  # a ratchet may plateau before failure
             assert mid < late, (effect.signal, mid, late)
 
 

@@ -10,16 +10,9 @@ import pytest
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.protocols.json import JsonProtocol
 from htm_edge.collector.reading import Quality, Reading
-from htm_edge.config.schema import (
-    Device,
-    FaultConfig,
-    HtmConfig,
-    InventoryConfig,
-    Modality,
-    SimulatedDeviceConfig,
-    SimulationConfig,
-)
-from htm_edge.simulators.catalog import SIGNALS
+from htm_edge.config.catalog import SIGNALS
+from htm_edge.config.inventory import Device, InventoryConfig, Modality
+from htm_edge.simulators.config import FaultConfig, SimulatedDeviceConfig, SimulationConfig
 from htm_edge.simulators.core import SimEvent
 from htm_edge.simulators.errors import SimulatorError
 from htm_edge.simulators.fleet import EventLabel, FaultLabel, Fleet
@@ -250,10 +243,9 @@ def test_rejects_unsupported_modality_and_duplicates() -> None:
         Fleet([(d, None), (d, None)], seed=1, sample_period_s=60, start_ts=START)
 
 
-def config() -> HtmConfig:
-    return HtmConfig(
-        inventory=InventoryConfig(devices=[dev("MR-01", Modality.MRI), dev("CT-01", Modality.CT)]),
-        simulation=SimulationConfig(
+def config() -> tuple[SimulationConfig, InventoryConfig]:
+    return (
+        SimulationConfig(
             seed=9,
             devices=[
                 SimulatedDeviceConfig(
@@ -265,12 +257,13 @@ def config() -> HtmConfig:
                 SimulatedDeviceConfig(device_id="CT-01"),
             ],
         ),
+        InventoryConfig(devices=[dev("MR-01", Modality.MRI), dev("CT-01", Modality.CT)]),
     )
 
 
 def test_from_config_matches_manual_construction() -> None:
-    cfg = config()
-    fleet = Fleet.from_config(cfg, START)
+    sim, inventory = config()
+    fleet = Fleet.from_config(sim, inventory, START)
     assert [d.device_id for d in fleet.devices] == ["MR-01", "CT-01"]
     assert fleet.sample_period_s == 60.0 and fleet.seed == 9
     assert fleet.ground_truth() == [
@@ -278,23 +271,20 @@ def test_from_config_matches_manual_construction() -> None:
     ]
     manual = Fleet(
         [
-            (cfg.inventory.devices[0], cfg.simulation.devices[0].fault),
-            (cfg.inventory.devices[1], None),
+            (inventory.devices[0], sim.devices[0].fault),
+            (inventory.devices[1], None),
         ],
         seed=9,
         sample_period_s=60.0,
         start_ts=START,
     )
     assert run(fleet, 100) == run(manual, 100)
-    assert Fleet.from_config(cfg, START, seed=1).seed == 1
+    assert Fleet.from_config(sim, inventory, START, seed=1).seed == 1
 
 
 def test_from_config_errors() -> None:
-    cfg = config()
-    # bypass the schema's own cross-check to exercise the simulator's message
-    broken = cfg.model_copy(update={"inventory": InventoryConfig(devices=[])})
+    sim, _ = config()
     with pytest.raises(SimulatorError, match=r"simulation.devices\[0\].*'MR-01'"):
-        Fleet.from_config(broken, START)
-    empty = cfg.model_copy(update={"simulation": SimulationConfig()})
+        Fleet.from_config(sim, InventoryConfig(devices=[]), START)
     with pytest.raises(SimulatorError, match="empty"):
-        Fleet.from_config(empty, START)
+        Fleet.from_config(SimulationConfig(), InventoryConfig(), START)

@@ -1,12 +1,11 @@
-"""The catalogue is the contract with alerting and the collector: names, units, ids."""
+"""The catalogue is the contract of simulators, alerting and the collector: names, units, ids."""
 
 from __future__ import annotations
 
 import pytest
 
-from htm_edge.config.schema import Modality
-from htm_edge.simulators.catalog import (
-    FAILURE_MODES,
+from htm_edge.config.catalog import (
+    CATALOG,
     LOOKALIKES,
     SIGNALS,
     failure_mode_spec,
@@ -16,7 +15,9 @@ from htm_edge.simulators.catalog import (
     signal_spec,
     signals_of,
 )
-from htm_edge.simulators.errors import SimulatorError
+from htm_edge.config.errors import CatalogError
+from htm_edge.config.inventory import Modality
+from htm_edge.simulators.devices import MODELS
 
 # The signal names and units agreed with the alerting side (must never be renamed).
 CONTRACT_SIGNALS = {
@@ -77,7 +78,7 @@ def test_contract_signals_present_with_units(modality: Modality) -> None:
 
 @pytest.mark.parametrize("modality", list(CONTRACT_MODES))
 def test_contract_failure_modes(modality: Modality) -> None:
-    assert {m.failure_mode for m in failure_modes_of(modality)} == CONTRACT_MODES[modality]
+    assert {m.id for m in failure_modes_of(modality)} == CONTRACT_MODES[modality]
 
 
 def test_signal_specs_are_consistent() -> None:
@@ -90,13 +91,15 @@ def test_signal_specs_are_consistent() -> None:
 
 
 def test_failure_modes_name_existing_signals() -> None:
-    for fid, spec in FAILURE_MODES.items():
-        assert fid == spec.failure_mode
+    for fid, spec in CATALOG.items():
+        assert fid == spec.id
         assert fid.split(".")[0] in {"MR", "CT", "PUMP", "VENT"}
         known = {s.name for s in signals_of(spec.modality)}
         assert spec.effects and set(spec.affected_signals) <= known
         assert spec.shape in {"accelerating", "linear", "ratchet"}
         assert spec.description and spec.terminal and spec.likely_parts
+        # what alerting attributes to a mode is something the mode moves
+        assert set(spec.signals) <= set(spec.affected_signals), fid
 
 
 def test_lookalikes_exist_for_every_simulated_modality() -> None:
@@ -104,26 +107,30 @@ def test_lookalikes_exist_for_every_simulated_modality() -> None:
         looks = lookalikes_of(modality)
         assert looks, modality
         for look in looks:
-            assert FAILURE_MODES[look.mimics].modality is modality
+            assert CATALOG[look.mimics].modality is modality
             known = {s.name for s in signals_of(modality)}
             assert {e.signal for e in look.effects} <= known
     assert set(LOOKALIKES) >= {"MR.EVENT.COLDHEAD_SERVICE_STOP", "CT.EVENT.COLD_TUBE_WARMUP"}
 
 
 def test_unknown_failure_mode_names_valid_ones() -> None:
-    with pytest.raises(SimulatorError, match=r"unknown.*MR\.COLDHEAD\.DEGRADATION"):
+    with pytest.raises(CatalogError, match=r"unknown.*MR\.COLDHEAD\.DEGRADATION"):
         failure_mode_spec("MR.NOPE", Modality.MRI)
 
 
 def test_foreign_failure_mode_is_rejected() -> None:
-    with pytest.raises(SimulatorError, match=r"a ct failure mode.*VENT\.BLOWER\.WEAR"):
+    with pytest.raises(CatalogError, match=r"a ct failure mode.*VENT\.BLOWER\.WEAR"):
         failure_mode_spec("CT.TUBE.ARCING", Modality.VENTILATOR)
 
 
 def test_unsupported_modality_and_unknown_names() -> None:
-    with pytest.raises(SimulatorError, match="simulated modalities: mri, ct"):
+    with pytest.raises(CatalogError, match="catalogued modalities: mri, ct"):
         signals_of(Modality.STERILIZER)
-    with pytest.raises(SimulatorError, match="no signal"):
+    with pytest.raises(CatalogError, match="no signal"):
         signal_spec(Modality.CT, "helium_level_pct")
-    with pytest.raises(SimulatorError, match=r"CT\.EVENT\.COLD_TUBE_WARMUP"):
+    with pytest.raises(CatalogError, match=r"CT\.EVENT\.COLD_TUBE_WARMUP"):
         lookalike_spec("MR.EVENT.COLDHEAD_SERVICE_STOP", Modality.CT)
+
+
+def test_every_simulated_modality_is_catalogued() -> None:
+    assert set(MODELS) <= set(SIGNALS)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from htm_edge.config.base import SecretRef
 from htm_edge.config.errors import ConfigError
-from htm_edge.config.loader import default_config_text, load_config, parse_config
-from htm_edge.config.schema import HtmConfig, SecretRef
+from htm_edge.config.loader import default_config_text
 from htm_edge.gateway.cli import main
+from htm_edge.gateway.settings import HtmConfig, load_config, parse_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def error_of(text: str) -> str:
@@ -29,11 +30,12 @@ def test_embedded_default_is_valid_and_has_a_faulty_simulated_device() -> None:
     assert {d.device_id for d in cfg.simulation.devices} <= {
         d.device_id for d in cfg.inventory.devices
     }
-    modalities = {cfg.device(d.device_id).modality for d in cfg.simulation.devices}  # type: ignore[union-attr]
+    modalities = {cfg.inventory.lookup(d.device_id).modality for d in cfg.simulation.devices}  # type: ignore[union-attr]
     assert len(modalities) >= 2
 
 
-def test_example_file_is_valid() -> None:
+def test_example_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTM_EDGE_MQTT_PASSWORD", "from-the-environment")
     cfg = load_config(REPO / "config" / "example.toml")
     assert cfg.broker.password == SecretRef(env="HTM_EDGE_MQTT_PASSWORD")
     assert not cfg.broker.embedded

@@ -1,5 +1,9 @@
 """The ``htm-edge simulate`` sub-command: publish the configured fleet to MQTT.
 
+The fleet comes from :mod:`htm_edge.simulators`; publishing it is the
+application's job (:mod:`htm_edge.gateway.publisher`), so the simulators know
+nothing of MQTT.
+
 The top-level CLI adds these arguments to its ``simulate`` sub-parser and
 awaits :func:`run_simulate` with the loaded configuration.
 """
@@ -9,15 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import signal
 import sys
 import time
 
-from htm_edge.config.schema import HtmConfig
+from htm_edge.collector.errors import CollectorError
+from htm_edge.gateway.publisher import publish_fleet
+from htm_edge.gateway.settings import HtmConfig
+from htm_edge.simulators.clock import simulation_start
 from htm_edge.simulators.errors import SimulatorError
 from htm_edge.simulators.fleet import Fleet
-from htm_edge.simulators.mqtt_publisher import publish_fleet
 
 __all__ = ["add_simulate_arguments", "run_simulate"]
 
@@ -51,8 +56,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
 async def run_simulate(args: argparse.Namespace, cfg: HtmConfig) -> int:
     """Run the simulator until ``--duration`` elapses or SIGINT/SIGTERM; return an exit code.
 
-    The simulated clock starts at the current time rounded down to the sample
-    period. Prints one summary line at the end (errors go to standard error).
+    The simulated clock starts in the past, so that readings never lie ahead of
+    the gateway clock (see :func:`htm_edge.simulators.clock.simulation_start`). Prints one
+    summary line at the end (errors go to standard error).
     """
     host: str = args.host if args.host is not None else cfg.broker.host
     port: int = args.port if args.port is not None else cfg.broker.port
@@ -62,8 +68,10 @@ async def run_simulate(args: argparse.Namespace, cfg: HtmConfig) -> int:
     period = cfg.simulation.sample_period_s
     try:
         password = None if cfg.broker.password is None else cfg.broker.password.resolve()
-        start_ts = math.floor(time.time() / period) * period
-        fleet = Fleet.from_config(cfg, start_ts, seed=seed)
+        start_ts = simulation_start(
+            time.time(), duration_s=duration, speedup=speedup, period_s=period
+        )
+        fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts, seed=seed)
     except (SimulatorError, LookupError) as exc:
         print(f"htm-edge simulate: {exc}", file=sys.stderr)
         return 2
@@ -77,20 +85,16 @@ async def run_simulate(args: argparse.Namespace, cfg: HtmConfig) -> int:
     try:
         stats = await publish_fleet(
             fleet,
-            host=host,
-            port=port,
+            cfg.broker.model_copy(update={"host": host, "port": port}),
             site=cfg.gateway.site,
             speedup=speedup,
             duration_s=duration,
             stop=stop,
-            username=cfg.broker.username,
             password=password,
             client_id=f"{cfg.broker.client_id}-sim",
             max_attempts=_CONNECT_ATTEMPTS,
-            backoff_min_s=cfg.broker.reconnect_min_s,
-            backoff_max_s=cfg.broker.reconnect_max_s,
         )
-    except SimulatorError as exc:
+    except (CollectorError, ValueError) as exc:
         print(f"htm-edge simulate: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from htm_edge.alerting import catalog
-from htm_edge.config.schema import Modality
+from htm_edge.config import catalog
+from htm_edge.config.inventory import Modality
 
 CONTRACT = {
     Modality.MRI: {
@@ -102,16 +102,3 @@ def test_units() -> None:
     assert catalog.unit_for("charge_time_s") == "s"
     assert catalog.unit_for("fan_rpm") == "rpm"
     assert catalog.unit_for("self_test_code") == ""
-
-
-def test_agrees_with_the_simulator_catalogue() -> None:
-    """Cross-check the shared contract: same failure-mode ids, signals and units."""
-    sim = pytest.importorskip("htm_edge.simulators.catalog")
-    assert set(sim.FAILURE_MODES) == set(catalog.CATALOG)
-    for modality, specs in sim.SIGNALS.items():
-        for spec in specs:
-            assert catalog.unit_for(spec.name) == spec.unit, spec.name
-            if spec.name != catalog.IN_USE_SIGNAL:
-                assert catalog.modality_of_signal(spec.name) is modality, spec.name
-    for mode in sim.FAILURE_MODES.values():
-        assert catalog.CATALOG[mode.failure_mode].modality is mode.modality

@@ -1,4 +1,4 @@
-"""Publisher argument checks and failure path, and the CLI glue (no broker needed)."""
+"""Publisher argument checks and failure path, and the ``simulate`` CLI glue (no broker needed)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,14 @@ import socket
 
 import pytest
 
-from htm_edge.config.schema import (
-    BrokerConfig,
-    Device,
-    HtmConfig,
-    InventoryConfig,
-    Modality,
-    SimulatedDeviceConfig,
-    SimulationConfig,
-)
-from htm_edge.simulators.cli import add_simulate_arguments, run_simulate
-from htm_edge.simulators.errors import SimulatorError
+from htm_edge.collector.errors import CollectorError
+from htm_edge.collector.mqtt_client import BrokerConfig
+from htm_edge.config.inventory import Device, InventoryConfig, Modality
+from htm_edge.gateway.publisher import ground_truth_topic, publish_fleet, telemetry_topic
+from htm_edge.gateway.settings import HtmConfig
+from htm_edge.gateway.simulate import add_simulate_arguments, run_simulate
+from htm_edge.simulators.config import SimulatedDeviceConfig, SimulationConfig
 from htm_edge.simulators.fleet import Fleet
-from htm_edge.simulators.mqtt_publisher import ground_truth_topic, publish_fleet, telemetry_topic
 
 START = 1_767_225_600.0
 
@@ -44,7 +39,7 @@ def test_topics() -> None:
     assert telemetry_topic("site-a", "MR-01") == "htm/site-a/MR-01/telemetry"
     assert ground_truth_topic("site-a") == "htm/site-a/_sim/ground_truth"
     for bad in ("", "a/b", "a+", "#"):
-        with pytest.raises(SimulatorError, match="site"):
+        with pytest.raises(ValueError, match="site"):
             telemetry_topic(bad, "MR-01")
 
 
@@ -53,32 +48,19 @@ def test_topics() -> None:
     [({"speedup": 0.0}, "speedup"), ({"qos": 3}, "qos"), ({"duration_s": -1.0}, "duration_s")],
 )
 def test_publish_rejects_bad_arguments(kwargs: dict[str, float], match: str) -> None:
-    args: dict[str, object] = {
-        "host": "127.0.0.1",
-        "port": 1,
-        "site": "s",
-        "speedup": 60.0,
-        "duration_s": 1.0,
-    }
+    args: dict[str, object] = {"site": "s", "speedup": 60.0, "duration_s": 1.0}
     args.update(kwargs)
-    with pytest.raises(SimulatorError, match=match):
-        asyncio.run(publish_fleet(small_fleet(), **args))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=match):
+        asyncio.run(publish_fleet(small_fleet(), BrokerConfig(port=1), **args))  # type: ignore[arg-type]
 
 
 def test_publish_gives_up_after_max_attempts() -> None:
     port = closed_port()
-    with pytest.raises(SimulatorError, match=rf"127.0.0.1:{port} after 2 attempts"):
+    broker = BrokerConfig(port=port, reconnect_min_s=0.01, reconnect_max_s=0.02)
+    with pytest.raises(CollectorError, match=rf"127.0.0.1:{port} after 2 attempts"):
         asyncio.run(
             publish_fleet(
-                small_fleet(),
-                host="127.0.0.1",
-                port=port,
-                site="s",
-                speedup=60.0,
-                duration_s=1.0,
-                max_attempts=2,
-                backoff_min_s=0.01,
-                backoff_max_s=0.02,
+                small_fleet(), broker, site="s", speedup=60.0, duration_s=1.0, max_attempts=2
             )
         )
 
@@ -89,14 +71,11 @@ def test_publish_stops_while_waiting_to_reconnect() -> None:
         asyncio.get_running_loop().call_later(0.3, stop.set)
         stats = await publish_fleet(
             small_fleet(),
-            host="127.0.0.1",
-            port=closed_port(),
+            BrokerConfig(port=closed_port(), reconnect_min_s=0.05, reconnect_max_s=0.1),
             site="s",
             speedup=60.0,
             duration_s=None,
             stop=stop,
-            backoff_min_s=0.05,
-            backoff_max_s=0.1,
         )
         assert stats.messages == 0
         return stats.reconnects

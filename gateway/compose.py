@@ -1,0 +1,142 @@
+"""The composition root: every component is built here from the validated config.
+
+Nothing else constructs sources, protocols, sinks, the scorer, rules, the
+alert engine or notifiers; each role's registry builds its implementations
+with the same ``from_config(cfg, ctx)`` call. The daemon, the demo and the
+offline fleet evaluation all get their parts from these functions, so what is
+evaluated is what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TextIO
+
+from htm_edge.alerting.context import AlertingContext
+from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.notifiers import NOTIFIERS, Notifier
+from htm_edge.alerting.rules import RULES
+from htm_edge.collector.context import IngestContext
+from htm_edge.collector.deadletter import DeadLetterStore
+from htm_edge.collector.health import Health
+from htm_edge.collector.protocols import PROTOCOLS, Protocol
+from htm_edge.collector.sinks import SINKS, Sink
+from htm_edge.collector.sources import SOURCES, Source
+from htm_edge.config.errors import ConfigError
+from htm_edge.config.inventory import Device, Modality
+from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.gateway.settings import HtmConfig
+from htm_edge.models.scorer import StreamScorer
+
+__all__ = [
+    "Components",
+    "DeviceDirectory",
+    "build_components",
+    "build_pipeline",
+    "ingest_context",
+]
+
+log = logging.getLogger(__name__)
+
+
+class DeviceDirectory:
+    """Inventory lookup that never fails: unknown devices are modality ``other``, logged once.
+
+    Ids reaching it were validated by a protocol; the fallback entry is built
+    without validation, so a lookup can never raise.
+    """
+
+    def __init__(self, devices: list[Device]) -> None:
+        self._known = {d.device_id: d for d in devices}
+        self._unknown: dict[str, Device] = {}
+
+    def __call__(self, device_id: str) -> Device:
+        """The inventory entry of ``device_id``, or a minimal one."""
+        device = self._known.get(device_id) or self._unknown.get(device_id)
+        if device is None:
+            if len(self._unknown) < 10_000:
+                log.warning("event=unknown_device device_id=%r hint=add it to inventory", device_id)
+            device = Device.model_construct(device_id=device_id, modality=Modality.OTHER)
+            self._unknown[device_id] = device
+        return device
+
+
+@dataclass
+class Components:
+    """Everything the daemon runs, built from one config."""
+
+    sources: list[Source]
+    #: the protocol of each source, by source name
+    protocols: dict[str, Protocol]
+    sinks: list[Sink]
+    dead_letters: DeadLetterStore
+    pipeline: ScoringPipeline
+    notifiers: list[Notifier]
+
+
+def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
+    """The collector plugins' context; resolves the broker password once.
+
+    Raises
+    ------
+    ConfigError
+        When the password's variable or file is not there (the loader checks
+        too; this covers a file removed since).
+    """
+    password = None
+    if cfg.broker.password is not None:
+        try:
+            password = cfg.broker.password.resolve()
+        except LookupError as exc:
+            raise ConfigError(f"broker.password: {exc}") from None
+    return IngestContext(
+        data_dir=cfg.gateway.data_dir,
+        health=health,
+        broker=cfg.broker,
+        broker_password=password,
+        timestamps=cfg.gateway.timestamp_policy(),
+    )
+
+
+def build_pipeline(cfg: HtmConfig, scorer: StreamScorer | None = None) -> ScoringPipeline:
+    """Scorer, rules and alert engine for ``cfg``; ``scorer`` resumes restored model state."""
+    if scorer is None:
+        scorer = StreamScorer(cfg.models.detector, cfg.models.params, cfg.models.seed)
+    rules = [RULES.build(r, None) for r in cfg.alerting.rules]
+    engine = AlertEngine(
+        rules,
+        cfg.alerting.engineers,
+        DeviceDirectory(cfg.inventory.devices),
+        resolve_hold_s=cfg.alerting.resolve_hold_s,
+    )
+    return ScoringPipeline(scorer, engine)
+
+
+def build_components(
+    cfg: HtmConfig,
+    health: Health,
+    *,
+    scorer: StreamScorer | None = None,
+    notifiers: list[Notifier] | None = None,
+    console: TextIO | None = None,
+) -> Components:
+    """Build every component of the daemon for ``cfg``.
+
+    ``notifiers`` replaces the configured ones (tests capture work orders that
+    way); ``console`` redirects the console notifier.
+    """
+    ctx = ingest_context(cfg, health)
+    alerting_ctx = AlertingContext(console=console)
+    return Components(
+        sources=[SOURCES.build(s, ctx) for s in cfg.sources],
+        protocols={s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources},
+        sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
+        dead_letters=DeadLetterStore(cfg.gateway.data_dir / "dead_letters.sqlite"),
+        pipeline=build_pipeline(cfg, scorer),
+        notifiers=(
+            list(notifiers)
+            if notifiers is not None
+            else [NOTIFIERS.build(n, alerting_ctx) for n in cfg.alerting.notifiers]
+        ),
+    )

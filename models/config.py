@@ -1,0 +1,22 @@
+"""The ``[models]`` section: which detector scores every stream, with its parameters."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from htm_edge.config.base import StrictModel
+
+__all__ = ["ModelsConfig"]
+
+
+class ModelsConfig(StrictModel):
+    """Which detector scores every (device, signal) stream, with its parameters.
+
+    ``detector`` is a key of :data:`htm_edge.models.registry.DETECTORS` or
+    ``"default"``; ``params`` override the detector's own defaults (unknown
+    ones are a start-up error naming the valid ones).
+    """
+
+    detector: str = "default"
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    seed: int = 0
