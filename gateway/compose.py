@@ -18,7 +18,6 @@ from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.notifiers import NOTIFIERS, Notifier
 from htm_edge.alerting.rules import RULES
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.deadletter import DeadLetterStore
 from htm_edge.collector.health import Health
 from htm_edge.collector.protocols import PROTOCOLS, Protocol
 from htm_edge.collector.sinks import SINKS, Sink
@@ -70,7 +69,6 @@ class Components:
     #: the protocol of each source, by source name
     protocols: dict[str, Protocol]
     sinks: list[Sink]
-    dead_letters: DeadLetterStore
     pipeline: ScoringPipeline
     notifiers: list[Notifier]
 
@@ -132,7 +130,6 @@ def build_components(
         sources=[SOURCES.build(s, ctx) for s in cfg.sources],
         protocols={s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources},
         sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
-        dead_letters=DeadLetterStore(cfg.gateway.data_dir / "dead_letters.sqlite"),
         pipeline=build_pipeline(cfg, scorer),
         notifiers=(
             list(notifiers)

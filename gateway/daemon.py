@@ -53,7 +53,7 @@ from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks import Sink
 from htm_edge.gateway.buffers import ReadingBuffer
-from htm_edge.gateway.compose import build_components
+from htm_edge.gateway.compose import Components, build_components
 from htm_edge.gateway.errors import GatewayError, StageFailed
 from htm_edge.gateway.settings import HtmConfig
 from htm_edge.gateway.summary import RunSummary, event_dict
@@ -80,13 +80,25 @@ class Daemon:
         The validated configuration.
     notifiers:
         Override the configured notifiers (tests capture work orders this way).
+    components:
+        Parts built elsewhere (tests run the daemon on in-memory fakes);
+        by default :func:`~htm_edge.gateway.compose.build_components` builds them.
+    health:
+        The counters the components count into (give it with ``components``).
     """
 
-    def __init__(self, cfg: HtmConfig, notifiers: Sequence[Notifier] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: HtmConfig,
+        notifiers: Sequence[Notifier] | None = None,
+        *,
+        components: Components | None = None,
+        health: Health | None = None,
+    ) -> None:
         self.cfg = cfg
-        self.health = Health()
+        self.health = health if health is not None else Health()
         self.data_dir = cfg.gateway.data_dir
-        parts = build_components(
+        parts = components or build_components(
             cfg,
             self.health,
             scorer=self._restore_model_state(),

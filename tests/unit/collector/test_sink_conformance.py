@@ -1,0 +1,133 @@
+"""Conformance suite of the ``Sink`` role, run on every registered sink and on the test fake.
+
+* registry key = module name = config ``type``;
+* a write is stored; replaying it stores nothing twice (idempotent);
+* a failure is raised to the caller, never swallowed (write before open,
+  write after close, a store that cannot be opened);
+* ``close`` waits for a write in flight instead of pulling the connection
+  from under it (that crashed the interpreter under load).
+
+The in-memory fake that daemon tests use passes the same suite (its twin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from htm_edge.collector.context import IngestContext
+from htm_edge.collector.reading import Quality, Reading
+from htm_edge.collector.sinks import SINKS, Sink
+from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig, count_readings
+from tests.fakes.plugins import MemorySink
+
+NOW = 1_767_225_600.0
+
+
+def _sqlite(tmp: Path) -> tuple[Sink, Callable[[], int]]:
+    sink = SINKS.build(SqliteSinkConfig(name="conf"), IngestContext(data_dir=tmp))
+    return sink, lambda: count_readings(tmp / "readings.sqlite")
+
+
+def _memory(tmp: Path) -> tuple[Sink, Callable[[], int]]:
+    sink = MemorySink(SqliteSinkConfig(name="conf"), IngestContext(data_dir=tmp))
+    return sink, lambda: len(sink.rows)
+
+
+#: how to build each sink under test and count what it stored
+HARNESSES: dict[str, Callable[[Path], tuple[Sink, Callable[[], int]]]] = {
+    "sqlite": _sqlite,
+    "memory (test fake)": _memory,
+}
+REGISTERED = {"sqlite"}
+
+
+def batch(n: int = 50) -> list[Reading]:
+    out = [Reading("MR-01", f"s{i % 5}", float(i), NOW + i // 5, "u") for i in range(n)]
+    out.append(Reading("MR-01", "gap", math.nan, NOW, "u", Quality.INVALID))
+    return out
+
+
+PARAMS = pytest.mark.parametrize("name", sorted(HARNESSES))
+
+
+def test_every_registered_sink_has_a_harness() -> None:
+    assert set(SINKS) == REGISTERED <= set(HARNESSES)
+    for type_name in SINKS:
+        cls = SINKS[type_name]
+        assert cls.type_name == type_name == cls.__module__.rsplit(".", 1)[1]
+        assert cls.config_model().type == type_name
+
+
+@PARAMS
+def test_writes_are_stored_and_replays_are_idempotent(name: str, tmp_path: Path) -> None:
+    sink, count = HARNESSES[name](tmp_path)
+
+    async def go() -> None:
+        await sink.open()
+        await sink.write(batch())
+        await sink.write(batch())  # a retry after a timeout or a crash
+        await sink.write(batch()[:10])
+        await sink.close()
+
+    asyncio.run(go())
+    assert count() == 51
+
+
+@PARAMS
+def test_writing_before_open_or_after_close_raises(name: str, tmp_path: Path) -> None:
+    sink, _ = HARNESSES[name](tmp_path)
+
+    async def go() -> None:
+        with pytest.raises(RuntimeError):
+            await sink.write(batch(1))
+        await sink.open()
+        await sink.close()
+        with pytest.raises(RuntimeError):
+            await sink.write(batch(1))
+
+    asyncio.run(go())
+
+
+def test_sqlite_open_failure_is_raised(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    sink = SqliteSink(SqliteSinkConfig(path=blocker / "readings.sqlite"), IngestContext(tmp_path))
+    with pytest.raises(OSError):
+        asyncio.run(sink.open())
+
+
+def test_sqlite_close_waits_for_writes_in_flight(tmp_path: Path) -> None:
+    """Many concurrent writes and a close: no crash, every started write completes or raises."""
+    sink = SqliteSink(SqliteSinkConfig(), IngestContext(data_dir=tmp_path))
+
+    async def go() -> list[BaseException | None]:
+        await sink.open()
+        writes = [asyncio.ensure_future(sink.write(batch(500))) for _ in range(20)]
+        await asyncio.sleep(0)
+        await sink.close()
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    results = asyncio.run(go())
+    for result in results:
+        assert result is None or isinstance(result, RuntimeError), result
+    assert count_readings(tmp_path / "readings.sqlite") in (0, 501)
+    assert any(r is None for r in results) or all(isinstance(r, RuntimeError) for r in results)
+
+
+def test_store_files_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    sink = SqliteSink(SqliteSinkConfig(), IngestContext(data_dir=data))
+
+    async def go() -> None:
+        await sink.open()
+        await sink.write(batch())
+        await sink.close()
+
+    asyncio.run(go())
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "readings.sqlite").stat().st_mode & 0o777 == 0o600
