@@ -25,4 +25,4 @@ def simulation_start(
 ) -> float:
     """The start timestamp: the run's simulated span before ``now``, on a sample boundary."""
     span = OPEN_ENDED_LEAD_S if duration_s is None else duration_s * speedup
-    return math.floor((now - span) / period_s) * period_s
+    return float(math.floor((now - span) / period_s) * period_s)
