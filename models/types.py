@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Prediction", "Score"]
+__all__ = ["Score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +22,3 @@ class Score:
     anomaly: float
     value: float
     detail: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """A failure-mode prediction: how likely, and how long until failure."""
-
-    device_id: str
-    failure_mode: str
-    ts: float
-    time_to_failure_s: float | None
-    probability: float
-    evidence: Mapping[str, float] = field(default_factory=dict)

@@ -68,8 +68,27 @@ def test_closed_stream_raises_alerting_error() -> None:
 SAMPLES = {"console": ConsoleNotifierConfig(name="sample")}
 
 
-def test_every_registered_notifier_has_a_sample() -> None:
-    assert set(NOTIFIERS) == set(SAMPLES)
+def _closed_console() -> io.StringIO:
+    stream = io.StringIO()
+    stream.close()
+    return stream
+
+
+#: a context per notifier type under which every delivery fails
+BROKEN: dict[str, AlertingContext] = {"console": AlertingContext(console=_closed_console())}
+
+
+def test_every_registered_notifier_has_a_sample_and_a_failure_case() -> None:
+    assert set(NOTIFIERS) == set(SAMPLES) == set(BROKEN)
+
+
+@pytest.mark.parametrize("type_name", sorted(NOTIFIERS))
+def test_a_failed_delivery_is_raised_and_never_counted_as_sent(type_name: str) -> None:
+    notifier = NOTIFIERS.build(SAMPLES[type_name], BROKEN[type_name])
+    event, order = opened()
+    with pytest.raises(AlertingError):
+        asyncio.run(notifier.send(event, order))
+    assert notifier.sent == 0
 
 
 @pytest.mark.parametrize("type_name", sorted(NOTIFIERS))
