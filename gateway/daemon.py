@@ -41,23 +41,22 @@ from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
-
 from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.deadletter import DeadLetterStore
 from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.health import Health
-from htm_edge.collector.private import private_dir, private_file
+from htm_edge.collector.private import private_dir
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks import Sink
 from htm_edge.gateway.buffers import ReadingBuffer
 from htm_edge.gateway.compose import Components, build_components
 from htm_edge.gateway.errors import GatewayError, StageFailed
+from htm_edge.gateway.model_state import restore_model_state, save_model_state
 from htm_edge.gateway.settings import HtmConfig
+from htm_edge.gateway.sink_writer import SinkWriter
 from htm_edge.gateway.summary import RunSummary, event_dict
-from htm_edge.models.scorer import StreamScorer
 
 __all__ = ["Daemon", "RunSummary"]
 
@@ -101,7 +100,7 @@ class Daemon:
         parts = components or build_components(
             cfg,
             self.health,
-            scorer=self._restore_model_state(),
+            scorer=restore_model_state(self.data_dir),
             notifiers=None if notifiers is None else list(notifiers),
         )
         self.sources = parts.sources
@@ -112,7 +111,6 @@ class Daemon:
         #: the most recent dispatched events (bounded: the daemon runs for months)
         self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
         self._decoder_errors_logged: set[str] = set()
-        self._writing: dict[str, int] = {}
 
     async def run(self, stop: asyncio.Event) -> RunSummary:
         """Run until ``stop`` is set, drain within the deadline, and return the summary.
@@ -124,7 +122,8 @@ class Daemon:
         """
         size = self.cfg.gateway.queue_size
         frames: asyncio.Queue[tuple[str, Frame] | None] = asyncio.Queue(size)
-        buffers = [ReadingBuffer(s.cfg.max_pending) for s in self.sinks]
+        writers = [SinkWriter(s, self.health) for s in self.sinks]
+        buffers = [w.buffer for w in writers]
         to_model: asyncio.Queue[list[Reading] | None] = asyncio.Queue(size)
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(size)
         queues: dict[str, asyncio.Queue[Any]] = {
@@ -144,8 +143,8 @@ class Daemon:
                     await stack.enter_async_context(notifier)
                 stages = [tg.create_task(self._notify_stage(to_notify), name="notify")]
                 stages.append(tg.create_task(self._score_stage(to_model, to_notify), name="score"))
-                for sink, buf in zip(self.sinks, buffers, strict=True):
-                    stages.append(tg.create_task(self._sink_stage(sink, buf), name=sink.name))
+                for writer in writers:
+                    stages.append(tg.create_task(writer.run(), name=writer.sink.name))
                 stages.append(
                     tg.create_task(
                         self._decode_stage(frames, to_model, buffers, dead), name="decode"
@@ -159,7 +158,7 @@ class Daemon:
                     "event=daemon_started sources=%d sinks=%d", len(self.sources), len(self.sinks)
                 )
                 await stop.wait()
-                await self._drain(source_tasks, stages, frames, queues, buffers)
+                await self._drain(source_tasks, stages, frames, queues, writers)
         except BaseExceptionGroup as group:
             failures = [e for e in _leaves(group) if not isinstance(e, asyncio.CancelledError)]
             if not failures:
@@ -171,7 +170,7 @@ class Daemon:
             for sink in opened:
                 await self._bounded(sink.close(), f"closing sink {sink.name}")
             await self._bounded(asyncio.to_thread(dead.close), "closing the dead-letter store")
-            self._save_model_state()
+            save_model_state(self.data_dir, self.pipeline.scorer)
         return self.summary()
 
     async def _drain(
@@ -180,7 +179,7 @@ class Daemon:
         stages: list[asyncio.Task[None]],
         frames: asyncio.Queue[tuple[str, Frame] | None],
         queues: dict[str, asyncio.Queue[Any]],
-        buffers: list[ReadingBuffer],
+        writers: list[SinkWriter],
     ) -> None:
         """Stop sources, then let every stage finish what it holds, within the deadline."""
         log.info("event=daemon_stopping deadline_s=%g", self.cfg.gateway.shutdown_timeout_s)
@@ -193,8 +192,8 @@ class Daemon:
                 await asyncio.gather(*stages)
         except TimeoutError:
             unfinished = {name: q.qsize() for name, q in queues.items()}
-            for sink, buf in zip(self.sinks, buffers, strict=True):
-                unfinished[f"sink.{sink.name}"] = buf.pending + self._writing.get(sink.name, 0)
+            for writer in writers:
+                unfinished[f"sink.{writer.sink.name}"] = writer.unwritten
             for name, n in unfinished.items():
                 self.health.inc(f"shutdown.unfinished.{name}", n)
             log.error(
@@ -322,41 +321,6 @@ class Daemon:
                 str(exc),
             )
 
-    async def _sink_stage(self, sink: Sink, buf: ReadingBuffer) -> None:
-        cfg = sink.cfg
-        done = False
-        while not done:
-            batch, done = await buf.take(cfg.batch_size, cfg.flush_interval_s)
-            if not batch:
-                continue
-            self._writing[sink.name] = len(batch)
-            await self._write(sink, batch)
-            self._writing[sink.name] = 0
-            self.health.inc(f"sink.{sink.name}.written", len(batch))
-
-    async def _write(self, sink: Sink, batch: list[Reading]) -> None:
-        """Write ``batch``, retrying forever with jittered backoff (stop cancels the wait)."""
-
-        def failed(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome is not None else None
-            wait = state.next_action.sleep if state.next_action is not None else 0.0
-            self.health.inc(f"sink.{sink.name}.write_errors")
-            log.error(
-                "event=sink_write_failed sink=%s readings=%d error=%r retry_in_s=%.1f",
-                sink.name,
-                len(batch),
-                str(exc),
-                wait,
-            )
-
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_random_exponential(multiplier=0.1, max=30.0),
-            before_sleep=failed,
-        ):
-            with attempt:
-                await sink.write(batch)
-
     async def _score_stage(
         self,
         queue: asyncio.Queue[list[Reading] | None],
@@ -411,31 +375,6 @@ class Daemon:
                 self.health.inc(f"alerts.{event.kind}")
             else:
                 self.health.inc("alerts.undelivered")
-
-    # ------------------------------------------------------------ model state
-    def _restore_model_state(self) -> StreamScorer | None:
-        """The scorer saved by the last run, or None to start cold."""
-        path = self.data_dir / _MODEL_STATE
-        if not path.exists():
-            return None
-        try:
-            scorer = StreamScorer.restore(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning(
-                "event=model_state_unreadable path=%s error=%r action=start_cold", path, str(exc)
-            )
-            return None
-        log.info("event=model_state_restored streams=%d", scorer.n_streams)
-        return scorer
-
-    def _save_model_state(self) -> None:
-        path = self.data_dir / _MODEL_STATE
-        try:
-            tmp = private_file(path.with_suffix(".tmp"))
-            tmp.write_text(json.dumps(self.pipeline.scorer.snapshot()), encoding="utf-8")
-            tmp.replace(path)
-        except OSError as exc:
-            log.error("event=model_state_not_saved path=%s error=%r", path, str(exc))
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
