@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 _SCORE_BATCH = 4096
 _RECENT_EVENTS = 1000
-_MODEL_STATE = "model_state.json"
 _NOTIFY_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 5.0
 _REASON_CHARS = 500
