@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from htm_edge.collector.private import private_file
+from htm_edge.collector.private import private_sqlite
 from htm_edge.collector.protocols.base import Frame
 
 __all__ = ["DeadLetterStore"]
@@ -31,7 +31,7 @@ class DeadLetterStore:
     """Append-only SQLite table of undecodable frames."""
 
     def __init__(self, path: Path) -> None:
-        self.path = private_file(path)
+        self.path = private_sqlite(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")

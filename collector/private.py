@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-__all__ = ["private_dir", "private_file"]
+__all__ = ["private_dir", "private_file", "private_sqlite"]
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,24 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create ``path`` empty with mode 0600 if it does not exist (its directory made private)."""
+    """Create ``path`` empty with mode 0600, or tighten an existing one to 0600.
+
+    Its directory is made private too. A file left by an older version or
+    copied in with a loose mode is tightened, not trusted.
+    """
     private_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
     return path
+
+
+def private_sqlite(path: Path) -> Path:
+    """:func:`private_file` for a SQLite database and the WAL files it may have left."""
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if side.exists():
+            private_file(side)
+    return private_file(path)

@@ -135,7 +135,13 @@ class Daemon:
         opened: list[Sink] = []
         try:
             for sink in self.sinks:
-                await sink.open()
+                try:
+                    await sink.open()
+                except Exception as exc:
+                    raise StageFailed(
+                        f"sink {sink.name!r} ({sink.type_name}) could not open: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
                 opened.append(sink)
             async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tg:
                 for notifier in self.notifiers:

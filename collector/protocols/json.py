@@ -8,12 +8,14 @@ One message carries one device's signals at one time::
 
 ``ts`` is UTC epoch seconds, inside the plausible window (not before 2000, not
 more than a day ahead of the gateway clock by default). A signal value of
-``null``, ``NaN`` or one too large for a float is kept as an invalid reading
-(NaN), so gaps stay visible. ``units`` is optional. Device ids and signal
-names are checked (:func:`check_device_id`, :func:`check_signal_name`).
+``null`` or ``NaN`` (also ``Infinity``) is a device saying "no valid value":
+it is kept as an invalid reading (NaN), so gaps stay visible. ``units`` is
+optional. Device ids and signal names are checked (:func:`check_device_id`,
+:func:`check_signal_name`).
 
-Anything else is a :class:`DecodeError` naming the problem: invalid JSON or
-UTF-8, nesting too deep to parse, a wrong type or an implausible time.
+Anything else is a :class:`DecodeError` naming the problem: a payload over
+``max_bytes``, invalid JSON or UTF-8, nesting too deep to parse, a number too
+large for a float, a wrong type or an implausible time.
 
 Examples
 --------
@@ -28,8 +30,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
+from pydantic import Field
+
+from htm_edge.collector.context import IngestContext, TimestampPolicy
 from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.protocols.base import (
     Frame,
@@ -44,15 +49,20 @@ __all__ = ["JsonProtocol", "JsonProtocolConfig"]
 
 
 class JsonProtocolConfig(PluginConfig):
-    """The JSON payload; it has no settings of its own."""
+    """The JSON payload."""
 
     type: Literal["json"] = "json"
     role: ClassVar[str] = "protocol"
+    max_bytes: int = Field(
+        default=1 << 20, ge=1024, description="larger payloads are rejected (dead letters)"
+    )
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DecodeError(f"{where} must be a number, got {type(value).__name__}")
+    if math.isinf(value):  # the literals Infinity/NaN were mapped to NaN: this overflowed
+        raise DecodeError(f"{where} is too large for a float")
     return float(value)
 
 
@@ -60,10 +70,11 @@ def _loads(payload: bytes) -> Any:
     """Parse JSON; every failure of the parser becomes a :class:`DecodeError`.
 
     Integers are parsed as floats, so a literal of thousands of digits cannot
-    hit Python's int-conversion limit (it becomes ``inf``, an invalid value).
+    hit Python's int-conversion limit; it overflows to ``inf``, which only an
+    overflow can give, since the literals ``Infinity`` and ``NaN`` become NaN.
     """
     try:
-        return json.loads(payload, parse_int=float)
+        return json.loads(payload, parse_int=float, parse_constant=lambda _: math.nan)
     except RecursionError:
         raise DecodeError("payload nests too deeply to parse") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
@@ -76,8 +87,22 @@ class JsonProtocol(Protocol):
     type_name: ClassVar[str] = "json"
     config_model: ClassVar[type[PluginConfig]] = JsonProtocolConfig
 
+    def __init__(self, timestamps: TimestampPolicy | None = None, max_bytes: int = 1 << 20) -> None:
+        super().__init__(timestamps)
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_config(cls, cfg: PluginConfig, ctx: IngestContext) -> Self:
+        """Build the codec for its section."""
+        assert isinstance(cfg, JsonProtocolConfig)
+        return cls(ctx.timestamps, cfg.max_bytes)
+
     def parse(self, frame: Frame) -> list[Reading]:
         """Decode one JSON payload into one reading per signal."""
+        if len(frame.payload) > self.max_bytes:
+            raise DecodeError(
+                f"payload of {len(frame.payload)} bytes is over max_bytes ({self.max_bytes})"
+            )
         doc = _loads(frame.payload)
         if not isinstance(doc, dict):
             raise DecodeError("payload must be a JSON object")
@@ -91,8 +116,8 @@ class JsonProtocol(Protocol):
         if hint is not None and device_id != hint:
             raise DecodeError(f"'device_id' {device_id!r} does not match the topic's {hint!r}")
         ts = _number(doc.get("ts"), "'ts'")
-        if not math.isfinite(ts):
-            raise DecodeError(f"'ts' must be finite epoch seconds, got {ts}")
+        if math.isnan(ts):
+            raise DecodeError("'ts' must be epoch seconds, got NaN")
         self.check_ts(ts, "'ts'")
         signals = doc.get("signals")
         if not isinstance(signals, dict) or not signals:
@@ -110,7 +135,7 @@ class JsonProtocol(Protocol):
                 readings.append(Reading(device_id, name, math.nan, ts, unit, Quality.INVALID))
                 continue
             value = _number(raw, f"signals.{name}")
-            quality = Quality.GOOD if math.isfinite(value) else Quality.INVALID
+            quality = Quality.GOOD if value == value else Quality.INVALID
             readings.append(Reading(device_id, name, value, ts, unit, quality))
         return readings
 

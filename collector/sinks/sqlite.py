@@ -10,6 +10,7 @@ under it (which crashed the interpreter).
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.private import private_file
+from htm_edge.collector.private import private_sqlite
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks.base import Sink
 from htm_edge.config.base import PluginConfig
@@ -72,7 +73,7 @@ class SqliteSink(Sink):
         await asyncio.to_thread(self._open)
 
     def _open(self) -> None:
-        private_file(self.path)
+        private_sqlite(self.path)
         db = sqlite3.connect(self.path, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -82,7 +83,7 @@ class SqliteSink(Sink):
             self._db = db
 
     async def write(self, batch: Sequence[Reading]) -> None:
-        """Insert ``batch`` in one transaction (NaN values are stored as NULL)."""
+        """Insert ``batch`` in one transaction (non-finite values are stored as NULL)."""
         if batch:
             await asyncio.to_thread(self._write, list(batch))
 
@@ -92,7 +93,7 @@ class SqliteSink(Sink):
                 r.device_id,
                 r.signal,
                 r.ts,
-                r.value if r.value == r.value else None,
+                r.value if math.isfinite(r.value) else None,
                 r.unit,
                 r.quality.value,
             )

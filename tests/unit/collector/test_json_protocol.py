@@ -61,19 +61,36 @@ def test_malformed_payloads_say_what_is_wrong(payload: bytes, needle: str) -> No
         codec.parse(frame(payload))
 
 
-def test_huge_number_literals_are_invalid_values_not_crashes() -> None:
+def test_huge_number_literals_are_decode_errors_not_crashes() -> None:
     for digits in (400, 5_000, 100_000):
         payload = b'{"device_id": "d", "ts": %d, "signals": {"a": %s}}' % (TS, b"9" * digits)
-        (reading,) = codec.parse(frame(payload))
-        assert reading.quality is Quality.INVALID and math.isnan(reading.value) is False
-        assert not reading.usable
+        with pytest.raises(DecodeError, match=r"signals\.a is too large for a float"):
+            codec.parse(frame(payload))
+    with pytest.raises(DecodeError, match="too large"):
+        codec.parse(frame(doc(signals={"a": 0}).replace(b"0}}", b"1e999}}")))
 
 
-def test_null_and_nan_are_kept_as_invalid_readings() -> None:
-    payload = b'{"device_id": "d", "ts": %d, "signals": {"a": null, "b": NaN, "c": 2}}' % TS
-    a, b, c = codec.parse(frame(payload))
-    assert (a.quality, b.quality, c.quality) == (Quality.INVALID, Quality.INVALID, Quality.GOOD)
-    assert math.isnan(a.value) and c.value == 2.0
+def test_null_nan_and_infinity_are_kept_as_invalid_readings() -> None:
+    payload = (
+        b'{"device_id": "d", "ts": %d, "signals": {"a": null, "b": NaN, "c": 2, "d": -Infinity}}'
+        % TS
+    )
+    a, b, c, d = codec.parse(frame(payload))
+    assert [r.quality for r in (a, b, c, d)] == [
+        Quality.INVALID,
+        Quality.INVALID,
+        Quality.GOOD,
+        Quality.INVALID,
+    ]
+    assert math.isnan(a.value) and math.isnan(d.value) and c.value == 2.0
+
+
+def test_payloads_over_max_bytes_are_rejected() -> None:
+    small = JsonProtocol(TimestampPolicy(clock=lambda: NOW), max_bytes=2048)
+    padded = json.dumps({"device_id": "d", "ts": TS, "signals": {"a": 1}, "pad": "x" * 4096})
+    with pytest.raises(DecodeError, match=r"payload of \d+ bytes is over max_bytes \(2048\)"):
+        small.parse(frame(padded.encode()))
+    assert small.parse(frame(doc()))[0].value == 1.0
 
 
 def test_topic_device_must_match_payload_device_and_be_valid() -> None:

@@ -131,3 +131,17 @@ def test_store_files_are_private(tmp_path: Path) -> None:
     asyncio.run(go())
     assert data.stat().st_mode & 0o777 == 0o700
     assert (data / "readings.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_store_with_a_loose_mode_is_tightened(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    for name in ("readings.sqlite", "readings.sqlite-wal"):
+        (data / name).touch(mode=0o644)
+    (data / "readings.sqlite").chmod(0o644)
+    (data / "readings.sqlite-wal").chmod(0o644)
+    sink = SqliteSink(SqliteSinkConfig(), IngestContext(data_dir=data))
+    asyncio.run(sink.open())
+    asyncio.run(sink.close())
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "readings.sqlite").stat().st_mode & 0o777 == 0o600

@@ -195,3 +195,22 @@ def test_a_failing_stage_ends_the_run_promptly_with_its_cause(tmp_path: Path) ->
     assert asyncio.run(go()) < 5.0
     # the stores were closed and the model state saved on the way out
     assert (rig.cfg.gateway.data_dir / "model_state.json").exists()
+
+
+class _Unopenable(MemorySink):
+    async def open(self) -> None:
+        raise PermissionError("[Errno 13] Permission denied: '/var/lib/htm-edge/readings.sqlite'")
+
+
+def test_a_sink_that_cannot_open_is_a_clear_start_up_failure(tmp_path: Path) -> None:
+    rig = Rig(
+        tmp_path,
+        [],
+        lambda ctx: [_Unopenable(SqliteSinkConfig(name="store"), ctx)],
+    )
+    with pytest.raises(
+        StageFailed,
+        match=r"sink 'store' \(memory\) could not open: "
+        r"PermissionError: .*Permission denied",
+    ):
+        asyncio.run(rig.daemon.run(asyncio.Event()))
