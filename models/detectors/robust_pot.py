@@ -1,0 +1,256 @@
+"""``robust_pot``: robust level and scale, three statistics, tails learned per stream.
+
+A robust baseline (a Huber-clipped EWMA level and an EW mean absolute deviation,
+floored by the signal's resolution) gives each point a standardised residual
+``r / sigma``. Three statistics are formed from it:
+
+* *point*: ``|r| / sigma``, for spikes, dips and the first point of a step;
+* *level*: ``|EWMA(r / sigma)|`` over ``level_span`` points (clipped at 4), for
+  shifts too small to show in one point;
+* *spread*: ``EWMA(min((r / sigma)^2, 9))`` over ``spread_span`` points, for
+  growth of the noise at a constant mean.
+
+None is assumed Gaussian: each has its own tail model learned from the stream
+(a streaming peaks-over-threshold fit, see :mod:`models.detectors._tail`), so a
+heavy-tailed, bursty, quantised or mode-switching stream gets the tail it really
+has. The point's tail probability is ``p = 3 min(p_point, p_level, p_spread)``
+(a valid bound however the three are correlated) and its score is
+``exp(-W p)``: 0.99 means ``p`` about ``1e-4``, one healthy point in ten
+thousand, on any signal. Above ``p`` about ``1e-13`` scores are compressed so
+that larger deviations still get strictly larger scores.
+
+**Onset, not occupancy.** Points scoring at least ``learn_threshold`` move the
+level and scale at ``slow`` times their rate. A fast level and scale (span
+``accept / 4``) follow everything; a counter rises by one for each anomalous
+point and falls by a quarter for each normal one. When it reaches ``accept``
+points, the deviation has persisted: the baseline jumps to the fast level and
+scale and the smoothed statistics restart, so a sustained new level or noise
+level is the baseline after ``accept`` points (default 60) and its scores fall
+back. A drift that keeps growing moves away from each new baseline and keeps
+scoring. (The alert engine's return-to-baseline hold keeps an alert open while
+the signal is still far from where it was.)
+
+Catches: spikes and dips, level shifts (a peak at onset), changes of variance,
+persistent small shifts (through the level statistic, about 1.5 sigma within
+``level_span`` points). Misses: drifts slower than the level follows (span
+``span`` points), values abnormal only for the time of day, anomalies visible
+only across signals, shrinking variance, changes below one resolution step.
+
+State per stream: 26 float64 (``n, level, mad, quantum, previous value, fast level,
+fast mad, level and spread statistics, healthy spread, counter`` and five per
+tail), 208 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from htm_edge.models.detectors._core import (
+    COMMON_PARAMS,
+    SIGMA_PER_MAD,
+    ArrayDetector,
+    BoolArray,
+    Ctx,
+    FloatArray,
+    Key,
+    floor_scale,
+    ramp,
+    span_alpha,
+    update_quantum,
+)
+from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
+from htm_edge.models.errors import ModelError
+
+__all__ = ["RobustPot"]
+
+_K = 4  # statistics: point, level, spread, range
+_NAMES = ("point", "level", "spread", "range")
+_T0 = 13  # first row of the tail models
+_ZCLIP = 4.0
+_Z2CAP = 9.0
+
+
+class RobustPot(ArrayDetector):
+    """Robust baseline, learned tails for point, level and spread, bounded acceptance.
+
+    Parameters
+    ----------
+    n_streams:
+        Number of stream slots.
+    span:
+        EWMA span of the level, in points.
+    level_span, spread_span:
+        EWMA spans of the level and spread statistics, in points.
+    accept:
+        Points a deviation must persist before it becomes the baseline.
+    phi:
+        Tail fraction above the learned threshold of each statistic.
+    tail_memory:
+        Points of memory of the tail models (their slowest learning rate).
+    xi0, k0, xi_max:
+        Prior shape of the tails, its weight in exceedances, and the largest shape.
+    **params:
+        Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = RobustPot()
+    >>> x = 10.0 + np.random.default_rng(0).normal(size=300)
+    >>> for i, v in enumerate(x):
+    ...     det.learn_one(float(v), 60.0 * i)
+    >>> det.score_one(10.5, 18000.0) < 0.5, det.score_one(30.0, 18000.0) > 0.99
+    (True, True)
+    """
+
+    name: ClassVar[str] = "robust_pot"
+    PARAMS: ClassVar[dict[str, Any]] = {
+        **COMMON_PARAMS,
+        "warmup": 50,
+        "slow": 0.1,
+        "span": 20,
+        "slow_span": 200,
+        "scale_span": 200,
+        "level_span": 8,
+        "spread_span": 30,
+        "accept": 60,
+        "phi": 0.02,
+        "tail_memory": 20000.0,
+        "xi0": 0.1,
+        "k0": 20.0,
+        "xi_max": 3.0,
+        "xi_margin": 0.5,
+        "huber": 2.0,
+        "tail_threshold": 0.99,
+    }
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "n", "level", "mad", "quantum", "prev", "fast", "fast_mad", "e", "v", "vbar", "count",
+        "slow", "slow_mad",
+        *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x") for i in range(_K)),
+    )  # fmt: skip
+
+    def _configure(self) -> None:
+        p = self.params
+        spans = (p["span"], p["scale_span"], p["level_span"], p["spread_span"])
+        if p["accept"] < 4 or min(spans) < 1:
+            raise ModelError("robust_pot: need accept >= 4 and spans >= 1")
+        if not 0.0 < p["phi"] < 0.5 or p["tail_memory"] * p["phi"] < 2 or p["k0"] <= 0:
+            raise ModelError("robust_pot: need 0 < phi < 0.5, tail_memory * phi >= 2, k0 > 0")
+        self._alpha = span_alpha(p["span"])
+        self._alpha_sc = span_alpha(p["scale_span"])
+        self._alpha_sl = span_alpha(p["slow_span"])
+        self._b = span_alpha(p["level_span"])
+        self._c = span_alpha(p["spread_span"])
+        self._af = span_alpha(float(p["accept"]) / 4.0)
+        self._warm = float(p["warmup"])
+        self._accept = float(p["accept"])
+        self._log_k = math.log(_K)
+        # priors: what an independent Gaussian stream would give (sigma units)
+        sd_e = math.sqrt(self._b / (2.0 - self._b))
+        sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
+        self._prior_e1 = np.array([[0.4], [0.4 * sd_e], [0.4 * sd_v], [0.4]])
+        self._u_init = np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33])
+        self._u_min = np.array([[1.0], [0.5 * sd_e], [0.3], [1.0]])
+
+    def _new_block(self, b: str, rows: int, init: float, n: int) -> FloatArray:
+        a = np.zeros((rows, n))
+        if b == "state":
+            a[_T0 : _T0 + _K] = self._u_init[:, None]
+            a[_T0 + 4 * _K : _T0 + 5 * _K] = self._prior_e1
+            a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
+            a[9] = 0.97
+        return a
+
+    def _compute(
+        self, key: Key, st: FloatArray, x: FloatArray, ts: FloatArray, qx: FloatArray | None
+    ) -> Ctx:
+        p = self.params
+        n, lvl, mad = st[0], st[1], st[2]
+        q = update_quantum(st[3], n, x, st[4])
+        if qx is not None:
+            q = np.maximum(q, qx)
+        sigma = floor_scale(mad, lvl, q, p)
+        r = np.where(n > 0, x - lvl, 0.0)
+        z = r / sigma
+        zc = np.clip(z, -_ZCLIP, _ZCLIP)
+        e = st[7] + self._b * (zc - st[7])
+        v = st[8] + self._c * (np.minimum(z * z, _Z2CAP) - st[8])
+        sig_sl = np.maximum(SIGMA_PER_MAD * st[12], sigma)
+        t = np.stack([np.abs(z), np.abs(e), v, np.abs(x - st[11]) / sig_sl])
+        tail = st[_T0:].reshape(7, _K, -1)
+        s_all = tail_surprise_pot(
+            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
+            self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
+            float(p["xi_margin"]),
+        )  # fmt: skip
+        s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
+        return {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
+
+    def score_from(self, ctx: Ctx) -> FloatArray:
+        """Scores of prepared points (calibrated, distinct at the top)."""
+        return score_with_resolution(ctx["s"], float(self.params["multiplicity"]))
+
+    def _detail(self, ctx: Ctx) -> dict[str, FloatArray]:
+        w = float(self.params["multiplicity"])
+        s = ctx["s_all"]
+        return {k: score_with_resolution(s[i], w) for i, k in enumerate(_NAMES)}
+
+    def _update(
+        self, key: Key, st: FloatArray, ctx: Ctx, x: FloatArray, ts: FloatArray,
+        scores: FloatArray, valid: BoolArray | None,
+    ) -> FloatArray:  # fmt: skip
+        p = self.params
+        n = st[0]
+        anomalous = scores >= float(p["learn_threshold"])
+        slow = float(p["slow"])
+        damp = np.where(anomalous, slow, 1.0)
+        r, sigma = ctx["r"], ctx["sigma"]
+        warm = n < 0.5 * self._warm
+        # baseline: running mean at first, then a Huber-clipped EWMA; anomalous points slowly
+        a = np.maximum(self._alpha, 1.0 / (n + 1.0)) * damp
+        lim = np.where(warm, np.inf, float(p["huber"]) * sigma)
+        lvl = np.where(n > 0, st[1] + a * np.clip(r, -lim, lim), x)
+        a_sc = np.where(n < 1, 0.0, np.maximum(self._alpha_sc, 1.0 / np.maximum(n, 1.0)) * damp)
+        lim_sc = np.where(warm, np.inf, float(p["clip"]) * sigma)
+        mad = np.maximum(st[2] + a_sc * (np.minimum(np.abs(r), lim_sc) - st[2]), 1e-200)
+        # fast baseline: follows everything, the target of an acceptance
+        af = np.maximum(self._af, 1.0 / (n + 1.0))
+        fast = np.where(n > 0, st[5] + af * (x - st[5]), x)
+        fmad = np.where(n > 0, st[6] + af * (np.abs(x - st[5]) - st[6]), 0.0)
+        # slow baseline: the signal's usual range
+        a_sl = np.maximum(self._alpha_sl, 1.0 / (n + 1.0))
+        r_sl = x - st[11]
+        slow_lvl = np.where(n > 0, st[11] + a_sl * damp * r_sl, x)
+        lim_sl = np.where(warm, np.inf, float(p["clip"]) * SIGMA_PER_MAD * st[12])
+        slow_mad = np.where(n > 0, st[12] + a_sl * (np.minimum(np.abs(r_sl), lim_sl) - st[12]), 0.0)
+        # tails of the statistics
+        tail = st[_T0:].reshape(7, _K, -1)
+        # the tails learn from every point but alarms (the far tail is where they are shaped)
+        damp_t = np.where(scores >= float(p["tail_threshold"]), slow, 1.0)
+        new = update_pot(
+            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min,
+            damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6],
+        )  # fmt: skip
+        on = n >= 0.5 * self._warm
+        st[_T0:] = np.where(on, np.stack(new), tail).reshape(7 * _K, -1)
+        vbar = st[9] + np.where(anomalous | ~on, 0.0, 0.01) * (ctx["v"] - st[9])
+        # persistence: +1 per anomalous point, -1/4 per normal one; at `accept`, re-centre
+        count = np.where(anomalous, st[10] + 1.0, np.maximum(st[10] - 0.25, 0.0))
+        accept = count >= self._accept
+        st[1] = np.where(accept, fast, lvl)
+        st[11] = np.where(accept, fast, slow_lvl)
+        st[12] = slow_mad
+        st[2] = np.where(accept, np.maximum(fmad, 1e-200), mad)
+        st[7] = np.where(accept, 0.0, ctx["e"])
+        st[8] = np.where(accept, vbar, ctx["v"])
+        st[9] = vbar
+        st[10] = np.where(accept, 0.0, count)
+        st[3] = update_quantum(st[3], n, x, st[4])
+        st[4] = x
+        st[5] = fast
+        st[6] = fmad
+        st[0] = n + 1.0
+        return st
