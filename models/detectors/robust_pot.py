@@ -68,7 +68,7 @@ __all__ = ["RobustPot"]
 
 _K = 4  # statistics: point, level, spread, range
 _NAMES = ("point", "level", "spread", "range")
-_T0 = 13  # first row of the tail models
+_T0 = 10  # first row of the tail models
 _ZCLIP = 4.0
 _Z2CAP = 9.0
 
@@ -110,13 +110,13 @@ class RobustPot(ArrayDetector):
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "warmup": 50,
-        "slow": 0.1,
+        "slow": 0.3,
         "span": 20,
         "slow_span": 200,
         "scale_span": 200,
         "level_span": 8,
         "spread_span": 30,
-        "accept": 60,
+        "accept": 10,
         "phi": 0.02,
         "tail_memory": 20000.0,
         "xi0": 0.1,
@@ -125,10 +125,11 @@ class RobustPot(ArrayDetector):
         "xi_margin": 0.5,
         "huber": 2.0,
         "tail_threshold": 0.99,
+        "tail_slow": 0.5,
+        "statistics": "point,spread,range",
     }
     FIELDS: ClassVar[tuple[str, ...]] = (
-        "n", "level", "mad", "quantum", "prev", "fast", "fast_mad", "e", "v", "vbar", "count",
-        "slow", "slow_mad",
+        "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad",
         *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x") for i in range(_K)),
     )  # fmt: skip
 
@@ -144,10 +145,14 @@ class RobustPot(ArrayDetector):
         self._alpha_sl = span_alpha(p["slow_span"])
         self._b = span_alpha(p["level_span"])
         self._c = span_alpha(p["spread_span"])
-        self._af = span_alpha(float(p["accept"]) / 4.0)
         self._warm = float(p["warmup"])
         self._accept = float(p["accept"])
-        self._log_k = math.log(_K)
+        names = [c.strip() for c in str(p["statistics"]).replace("+", ",").split(",") if c.strip()]
+        bad = sorted(set(names) - set(_NAMES))
+        if bad or not names:
+            raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {_NAMES}")
+        self._use = np.array([[nm in names] for nm in _NAMES])
+        self._log_k = math.log(len(names))
         # priors: what an independent Gaussian stream would give (sigma units)
         sd_e = math.sqrt(self._b / (2.0 - self._b))
         sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
@@ -155,13 +160,24 @@ class RobustPot(ArrayDetector):
         self._u_init = np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33])
         self._u_min = np.array([[1.0], [0.5 * sd_e], [0.3], [1.0]])
 
+    @staticmethod
+    def acceptance_points(params: dict[str, Any]) -> int:
+        """Points after which a sustained new level or noise level no longer scores 0.9.
+
+        The learning rate of a persisting anomaly reaches the full rate after
+        ``accept`` points; the baseline and tails then absorb the new regime within
+        a few more (measured: at most 42 points for ``accept = 10``, on steps of 8 to
+        1000 sigma). The documented bound is ``5 * accept``.
+        """
+        return int(5 * params["accept"])
+
     def _new_block(self, b: str, rows: int, init: float, n: int) -> FloatArray:
         a = np.zeros((rows, n))
         if b == "state":
             a[_T0 : _T0 + _K] = self._u_init[:, None]
             a[_T0 + 4 * _K : _T0 + 5 * _K] = self._prior_e1
             a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
-            a[9] = 0.97
+            a[6] = 0.97
         return a
 
     def _compute(
@@ -176,17 +192,19 @@ class RobustPot(ArrayDetector):
         r = np.where(n > 0, x - lvl, 0.0)
         z = r / sigma
         zc = np.clip(z, -_ZCLIP, _ZCLIP)
-        e = st[7] + self._b * (zc - st[7])
-        v = st[8] + self._c * (np.minimum(z * z, _Z2CAP) - st[8])
-        sig_sl = np.maximum(SIGMA_PER_MAD * st[12], sigma)
-        t = np.stack([np.abs(z), np.abs(e), v, np.abs(x - st[11]) / sig_sl])
+        e = st[5] + self._b * (zc - st[7])
+        sig_sl = np.maximum(SIGMA_PER_MAD * st[9], sigma)
+        z_sl = np.where(n > 0, x - st[8], 0.0) / sig_sl
+        v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
+        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl)])
         tail = st[_T0:].reshape(7, _K, -1)
         s_all = tail_surprise_pot(
             t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
             self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
             float(p["xi_margin"]),
         )  # fmt: skip
-        s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
+        s_use = np.where(self._use, s_all, 0.0)
+        s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         return {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
 
     def score_from(self, ctx: Ctx) -> FloatArray:
@@ -206,7 +224,12 @@ class RobustPot(ArrayDetector):
         n = st[0]
         anomalous = scores >= float(p["learn_threshold"])
         slow = float(p["slow"])
-        damp = np.where(anomalous, slow, 1.0)
+        # persistence: +1 per anomalous point, -1/4 per normal one
+        count = np.where(anomalous, np.minimum(st[7] + 1.0, self._accept), st[7] - 0.25)
+        count = np.maximum(count, 0.0)
+        # bounded acceptance: an anomalous point is learned at `slow` times the rate,
+        # rising to the full rate as the anomaly persists for `accept` points
+        damp = np.where(anomalous, slow + (1.0 - slow) * count * (1.0 / self._accept), 1.0)
         r, sigma = ctx["r"], ctx["sigma"]
         warm = n < 0.5 * self._warm
         # baseline: running mean at first, then a Huber-clipped EWMA; anomalous points slowly
@@ -216,41 +239,33 @@ class RobustPot(ArrayDetector):
         a_sc = np.where(n < 1, 0.0, np.maximum(self._alpha_sc, 1.0 / np.maximum(n, 1.0)) * damp)
         lim_sc = np.where(warm, np.inf, float(p["clip"]) * sigma)
         mad = np.maximum(st[2] + a_sc * (np.minimum(np.abs(r), lim_sc) - st[2]), 1e-200)
-        # fast baseline: follows everything, the target of an acceptance
-        af = np.maximum(self._af, 1.0 / (n + 1.0))
-        fast = np.where(n > 0, st[5] + af * (x - st[5]), x)
-        fmad = np.where(n > 0, st[6] + af * (np.abs(x - st[5]) - st[6]), 0.0)
         # slow baseline: the signal's usual range
         a_sl = np.maximum(self._alpha_sl, 1.0 / (n + 1.0))
-        r_sl = x - st[11]
-        slow_lvl = np.where(n > 0, st[11] + a_sl * damp * r_sl, x)
-        lim_sl = np.where(warm, np.inf, float(p["clip"]) * SIGMA_PER_MAD * st[12])
-        slow_mad = np.where(n > 0, st[12] + a_sl * (np.minimum(np.abs(r_sl), lim_sl) - st[12]), 0.0)
+        r_sl = x - st[8]
+        slow_lvl = np.where(n > 0, st[8] + a_sl * damp * r_sl, x)
+        lim_sl = np.where(warm, np.inf, float(p["clip"]) * SIGMA_PER_MAD * st[9])
+        dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[9]
+        slow_mad = np.where(n > 0, st[9] + a_sl * damp * dev_sl, 0.0)
         # tails of the statistics
         tail = st[_T0:].reshape(7, _K, -1)
         # the tails learn from every point but alarms (the far tail is where they are shaped)
-        damp_t = np.where(scores >= float(p["tail_threshold"]), slow, 1.0)
+        damp_t = np.where(
+            scores >= float(p["tail_threshold"]), np.maximum(damp, float(p["tail_slow"])), 1.0
+        )
         new = update_pot(
             ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min,
             damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6],
         )  # fmt: skip
         on = n >= 0.5 * self._warm
         st[_T0:] = np.where(on, np.stack(new), tail).reshape(7 * _K, -1)
-        vbar = st[9] + np.where(anomalous | ~on, 0.0, 0.01) * (ctx["v"] - st[9])
-        # persistence: +1 per anomalous point, -1/4 per normal one; at `accept`, re-centre
-        count = np.where(anomalous, st[10] + 1.0, np.maximum(st[10] - 0.25, 0.0))
-        accept = count >= self._accept
-        st[1] = np.where(accept, fast, lvl)
-        st[11] = np.where(accept, fast, slow_lvl)
-        st[12] = slow_mad
-        st[2] = np.where(accept, np.maximum(fmad, 1e-200), mad)
-        st[7] = np.where(accept, 0.0, ctx["e"])
-        st[8] = np.where(accept, vbar, ctx["v"])
-        st[9] = vbar
-        st[10] = np.where(accept, 0.0, count)
+        st[1] = lvl
+        st[2] = mad
         st[3] = update_quantum(st[3], n, x, st[4])
         st[4] = x
-        st[5] = fast
-        st[6] = fmad
+        st[5] = ctx["e"]
+        st[6] = ctx["v"]
+        st[7] = count
+        st[8] = slow_lvl
+        st[9] = slow_mad
         st[0] = n + 1.0
         return st
