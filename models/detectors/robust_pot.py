@@ -1,44 +1,52 @@
-"""``robust_pot``: robust level and scale, three statistics, tails learned per stream.
+"""``robust_pot``: robust baselines, a few statistics, each with a tail learned per stream.
 
-A robust baseline (a Huber-clipped EWMA level and an EW mean absolute deviation,
-floored by the signal's resolution) gives each point a standardised residual
-``r / sigma``. Three statistics are formed from it:
+Two robust baselines give each point standardised residuals: a *local* one (a
+Huber-clipped EWMA level of span ``span`` and an EW mean absolute deviation of
+span ``scale_span``, floored by the signal's resolution) and a *slow* one (level
+and mean absolute deviation of span ``slow_span``, the signal's usual range).
+Three statistics are formed from them (``statistics``; ``level``, an EWMA of the
+local residual, is available but off by default):
 
-* *point*: ``|r| / sigma``, for spikes, dips and the first point of a step;
-* *level*: ``|EWMA(r / sigma)|`` over ``level_span`` points (clipped at 4), for
-  shifts too small to show in one point;
-* *spread*: ``EWMA(min((r / sigma)^2, 9))`` over ``spread_span`` points, for
-  growth of the noise at a constant mean.
+* *point*: ``|x - level| / sigma``: spikes and dips, the first point of a step;
+* *range*: ``|x - slow| / sigma_slow``: a value outside the signal's usual range;
+* *spread*: ``EWMA(min(z_slow^2, 9))`` over ``spread_span`` points: a growing spread.
 
-None is assumed Gaussian: each has its own tail model learned from the stream
-(a streaming peaks-over-threshold fit, see :mod:`models.detectors._tail`), so a
-heavy-tailed, bursty, quantised or mode-switching stream gets the tail it really
-has. The point's tail probability is ``p = 3 min(p_point, p_level, p_spread)``
-(a valid bound however the three are correlated) and its score is
-``exp(-W p)``: 0.99 means ``p`` about ``1e-4``, one healthy point in ten
-thousand, on any signal. Above ``p`` about ``1e-13`` scores are compressed so
-that larger deviations still get strictly larger scores.
+None is assumed Gaussian: each has its own tail model learned from the stream (a
+streaming peaks-over-threshold fit with a margin for its own uncertainty, see
+:mod:`models.detectors._tail`), so heavy-tailed, bursty, quantised or
+mode-switching streams get the tails they really have, and a stream that has been
+constant makes any change rare. A point's tail probability is
+``p = m min_i p_i`` over the ``m`` statistics (a valid bound however they are
+correlated) and its score ``exp(-W p)``: 0.99 means ``p`` about ``1e-4``, one
+healthy point in ten thousand. Above ``p`` about ``1e-13`` scores are compressed
+so that larger deviations still get strictly larger scores (never exactly 1.0).
 
-**Onset, not occupancy.** Points scoring at least ``learn_threshold`` move the
-level and scale at ``slow`` times their rate. A fast level and scale (span
-``accept / 4``) follow everything; a counter rises by one for each anomalous
-point and falls by a quarter for each normal one. When it reaches ``accept``
-points, the deviation has persisted: the baseline jumps to the fast level and
-scale and the smoothed statistics restart, so a sustained new level or noise
-level is the baseline after ``accept`` points (default 60) and its scores fall
-back. A drift that keeps growing moves away from each new baseline and keeps
-scoring. (The alert engine's return-to-baseline hold keeps an alert open while
-the signal is still far from where it was.)
+**Onset, not occupancy (bounded acceptance).** Points scoring at least
+``learn_threshold`` are learned at ``slow`` times the rate (the tails: at
+``max(slow, tail_slow)`` for points scoring 0.99 and more). A persistence counter
+rises by one for each anomalous point and falls by a quarter for each normal
+one; the learning rate of an anomalous point rises linearly from ``slow`` to the
+full rate as the counter reaches ``accept`` (default 10 points). A lone outlier
+thus barely moves anything, while a sustained new level or noise level is
+learned like normal data once it has lasted ``accept`` points, and its scores
+fall below 0.9 within :meth:`RobustPot.acceptance_points` (``5 * accept``, 50
+points by default; measured at most 42 for steps of 8 to 1000 sigma). The alert
+engine's return-to-baseline hold keeps an alert open while the signal is still
+far from where it was.
 
-Catches: spikes and dips, level shifts (a peak at onset), changes of variance,
-persistent small shifts (through the level statistic, about 1.5 sigma within
-``level_span`` points). Misses: drifts slower than the level follows (span
-``span`` points), values abnormal only for the time of day, anomalies visible
-only across signals, shrinking variance, changes below one resolution step.
+Catches: spikes and dips, level shifts (a peak at onset), values outside the
+usual range, large growth of the noise (a noise sigma x 3 or more within a few
+points). Misses: drifts that grow slowly or keep growing after onset (after
+``accept`` points they are learned, tails included), a noise tripling in
+variance (sigma x 1.7; scored about 0.97 at onset, then absorbed), values abnormal
+only for the time of day, anomalies visible only across signals, shrinking
+variance, changes below one resolution step. After a real anomaly the tails are
+heavier for a while (the anomaly was partly learned), so a repeat of the same
+size scores lower.
 
-State per stream: 26 float64 (``n, level, mad, quantum, previous value, fast level,
-fast mad, level and spread statistics, healthy spread, counter`` and five per
-tail), 208 bytes.
+State per stream: 38 float64 (``n``, local level, mad, resolution, previous
+value, level and spread statistics, persistence counter, slow level and mad, and
+seven per statistic for four tails), 304 bytes.
 """
 
 from __future__ import annotations
