@@ -8,6 +8,8 @@ computed causally in one pass by the chosen detector (one stream per file).
 A directory is searched recursively for ``*.csv``; all files are scored
 together, one detector step per row index across the files, so a corpus of
 hundreds of thousands of rows takes seconds. Outputs keep the relative paths.
+That core, :func:`score_streams`, takes in-memory arrays, so the benchmarks
+(``benchmarks.streaming``, ``benchmarks.calibration``) score through it too.
 
 Malformed rows (unparseable timestamp or value, a value of NaN/inf) are kept
 with score 0, do not change the detector state, and are counted in the
@@ -18,17 +20,19 @@ missing or wrong header is an error (:class:`ModelError` naming the file).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from htm_edge.models.base import FloatArray
 from htm_edge.models.errors import ModelError
 from htm_edge.models.registry import DEFAULT_DETECTOR, make_detector
 
-__all__ = ["score_csv"]
+__all__ = ["score_csv", "score_streams"]
 
 _HEADER = "timestamp,value"
 _MAX_LISTED = 20
@@ -116,27 +120,73 @@ def _write(table: _Table, out: Path, scores: FloatArray) -> None:
     out.write_text(f"{table.header},anomaly_score\n" + "".join(r + "\n" for r in rows), "utf-8")
 
 
-def _score_tables(tables: list[_Table], detector: str) -> list[FloatArray]:
-    """One stream per table; step ``t`` scores row ``t`` of every table that has one."""
-    n = len(tables)
-    lengths = np.array([len(t.values) for t in tables], dtype=np.intp)
+def score_streams(
+    values: Sequence[npt.ArrayLike],
+    timestamps: Sequence[npt.ArrayLike],
+    detector: str | None = None,
+) -> list[FloatArray]:
+    """Score in-memory series causally, one detector stream per series: score-csv's core.
+
+    All series share one detector (``make_detector(detector, len(values))``, stream
+    ``i`` for series ``i``) and are fed one step per row index: step ``t`` scores,
+    then learns, row ``t`` of every series that has one, in one ``process_many``
+    call. This is exactly what :func:`score_csv` does with its files, so benchmarks
+    that call it measure the command's own behaviour. Series may differ in length;
+    a NaN value (score-csv's malformed rows) scores 0 and, per the detector
+    contract, leaves the stream's state unchanged.
+
+    Parameters
+    ----------
+    values, timestamps:
+        One 1-D array per stream, of equal lengths pairwise; timestamps are UTC
+        epoch seconds.
+    detector:
+        Registry name; ``None`` means the default detector.
+
+    Returns
+    -------
+    list of ndarray
+        The scores of each series, in input order.
+
+    Raises
+    ------
+    ModelError
+        Unknown detector, or a series that is not 1-D or whose lengths differ.
+
+    Examples
+    --------
+    >>> a, b = np.zeros(5), np.arange(3.0)
+    >>> [s.shape for s in score_streams([a, b], [np.arange(5.0), np.arange(3.0)])]
+    [(5,), (3,)]
+    """
+    if len(values) != len(timestamps):
+        raise ModelError(f"{len(values)} value series but {len(timestamps)} timestamp series")
+    vals = [np.asarray(v, dtype=np.float64) for v in values]
+    tss = [np.asarray(t, dtype=np.float64) for t in timestamps]
+    for i, (v, tv) in enumerate(zip(vals, tss, strict=True)):
+        if v.ndim != 1 or v.shape != tv.shape:
+            raise ModelError(
+                f"series {i}: values and timestamps must be 1-D of one length, got "
+                f"{v.shape} and {tv.shape}"
+            )
+    n = len(vals)
+    det = make_detector(detector or DEFAULT_DETECTOR, max(n, 1))
+    lengths = np.array([len(v) for v in vals], dtype=np.intp)
     tmax = int(lengths.max()) if n else 0
-    # longest tables first, so the tables still active at step t are a prefix 0..k-1
+    # longest series first, so the series still active at step t are a prefix 0..k-1
     order = np.argsort(-lengths, kind="stable")
     ls = lengths[order]
     x = np.full((tmax, n), np.nan)
     ts = np.full((tmax, n), np.nan)
     for j, i in enumerate(order):
-        x[: ls[j], j] = tables[i].values
-        ts[: ls[j], j] = tables[i].ts
-    det = make_detector(detector, max(n, 1))
+        x[: ls[j], j] = vals[i]
+        ts[: ls[j], j] = tss[i]
     out = np.zeros((tmax, n))
-    active = np.searchsorted(-ls, -np.arange(tmax), side="left")  # tables with length > t
-    idx_all = np.arange(n, dtype=np.intp)
+    active = np.searchsorted(-ls, -np.arange(tmax), side="left")  # series with length > t
+    slots = np.arange(n, dtype=np.intp)
     for t in range(tmax):
         k = int(active[t])
-        idx = idx_all[:k]
-        out[t, :k] = det.process_many(idx, x[t, :k], ts[t, :k])
+        out[t, :k] = det.process_many(slots[:k], x[t, :k], ts[t, :k])
     return [out[: ls[j], j].copy() for j in np.argsort(order)]
 
 
@@ -180,7 +230,7 @@ def score_csv(input: Path, output: Path, detector: str | None = None) -> dict[st
     else:
         raise ModelError(f"{input}: no such file or directory")
     tables = [_read(p, rel) for p, rel in pairs]
-    scores = _score_tables(tables, name)
+    scores = score_streams([t.values for t in tables], [t.ts for t in tables], name)
     bad: list[str] = []
     n_bad = 0
     for table, target, sc in zip(tables, targets, scores, strict=True):

@@ -16,6 +16,7 @@ from htm_edge.models.detectors.drift import Drift
 from htm_edge.models.detectors.ensemble import Ensemble
 from htm_edge.models.detectors.multivariate import MultivariateDetector
 from htm_edge.models.detectors.robust_ewma import RobustEWMA
+from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.detectors.seasonal import Seasonal
 from htm_edge.models.detectors.spike_level import SpikeLevel
 from htm_edge.models.errors import ModelError
@@ -26,6 +27,7 @@ DETECTORS: dict[str, type[Detector]] = {
     cls.name: cls
     for cls in (
         Ensemble,
+        RobustPot,
         RobustEWMA,
         Seasonal,
         SpikeLevel,

@@ -1,0 +1,118 @@
+"""``robust_pot``: calibration on stationary processes of each kind, onset then acceptance,
+monotone and distinct scores at the top."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from htm_edge.models.detectors.robust_pot import RobustPot
+from htm_edge.models.registry import make_detector
+from tests.unit.models.models_helpers import run, run_many
+
+N_STREAMS, T = 20, 8000
+#: the stated rate is 1e-4 of healthy points >= 0.99; the goal is 2e-4 over long runs.
+#: These runs are short (8000 points), so the first few hundred points of each stream,
+#: where the tails are still being learned, weigh more: the mode-switching process is
+#: at 6.5e-4 here (4.6e-4 over 20,000 points). The bound still fails the previous
+#: default (``ensemble``: 0.27 on bursty, 0.57 on modes) by orders of magnitude.
+MAX_RATE = 1e-3
+
+
+def _process(kind: str, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shape = (T, N_STREAMS)
+    if kind == "heavy":  # Student t, 3 degrees of freedom
+        return 10.0 + rng.standard_t(3, size=shape)
+    if kind == "bursty":  # zero-inflated: 3 % of points exp(N(10, 2))
+        return np.where(rng.random(shape) < 0.03, np.exp(rng.normal(10.0, 2.0, shape)), 0.0)
+    if kind == "quantised":
+        return np.round(20.0 + 1.5 * rng.normal(size=shape))
+    if kind == "ar95":
+        e = rng.normal(size=shape)
+        x = np.zeros(shape)
+        for t in range(1, T):
+            x[t] = 0.95 * x[t - 1] + e[t]
+        return 5.0 + x
+    if kind == "modes":  # Markov switching between three levels, mean dwell 300 points
+        levels = np.array([0.0, 1.0, 3.0])
+        cur = rng.integers(0, 3, N_STREAMS)
+        out = np.empty(shape)
+        for t in range(T):
+            cur = np.where(rng.random(N_STREAMS) < 1 / 300, rng.integers(0, 3, N_STREAMS), cur)
+            out[t] = levels[cur]
+        return out + 0.1 * rng.normal(size=shape)
+    raise KeyError(kind)
+
+
+@pytest.mark.parametrize("kind", ["heavy", "bursty", "quantised", "ar95", "modes"])
+def test_calibrated_on_stationary_processes(kind: str) -> None:
+    x = _process(kind, 7)
+    ts = np.broadcast_to((np.arange(T) * 60.0)[:, None], x.shape).copy()
+    s = run_many(make_detector("robust_pot", N_STREAMS), x, ts)
+    assert (s[200:] >= 0.99).mean() <= MAX_RATE
+
+
+def _noise(seed: int, n: int = 3000) -> np.ndarray:
+    return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["step", "variance"])
+def test_onset_is_flagged_then_the_new_regime_is_accepted(kind: str, seed: int) -> None:
+    x = _noise(seed)
+    onset = 1500
+    if kind == "step":
+        x[onset:] += 16.0  # 8 sigma
+    else:
+        x[onset:] = 50.0 + 4.0 * (x[onset:] - 50.0)  # noise sigma x 4
+    det = make_detector("robust_pot")
+    s = run(det, x)
+    assert s[onset : onset + 10].max() >= 0.99
+    accept = RobustPot.acceptance_points(RobustPot.PARAMS)
+    assert (s[onset + accept :] >= 0.9).mean() < 0.002
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: after `accept` points a persisting anomaly is learned at the "
+    "full rate, tails included, so an accelerating drift is absorbed (see the docstring)",
+)
+def test_growing_drift_keeps_scoring() -> None:
+    x = _noise(4, 4000)
+    x[1500:] += 0.05 * np.arange(2500) ** 1.5 / 10.0  # accelerating degradation
+    s = run(make_detector("robust_pot"), x)
+    assert (s[3000:] >= 0.99).sum() >= 5
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), base=st.floats(3.0, 50.0))
+def test_bigger_deviation_scores_higher_and_never_saturates(seed: int, base: float) -> None:
+    det = make_detector("robust_pot")
+    run(det, _noise(seed, 600))
+    devs = base * np.array([1.0, 2.0, 4.0, 16.0, 1e3, 1e6, 1e12])
+    scores = [det.score_one(50.0 + 2.0 * d, 600 * 300.0) for d in devs]
+    assert all(b >= a for a, b in itertools.pairwise(scores))
+    big = [s for d, s in zip(devs, scores, strict=True) if d >= 16.0]
+    assert all(b > a for a, b in itertools.pairwise(big))
+    assert max(scores) < 1.0
+
+
+def test_constant_stream_makes_its_first_change_rare() -> None:
+    x = np.full(2000, -1.0)
+    x[1500:] = 1.0  # a two-level signal, constant so far, switches
+    s = run(make_detector("robust_pot"), x)
+    assert s[:1500].max() == 0.0
+    assert s[1500] >= 0.95  # p about 2e-4: a few hundred exceedance-free points so far
+
+
+def test_zero_inflated_zeros_never_score() -> None:
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random(6000) < 0.03, np.exp(rng.normal(10.0, 2.0, 6000)), 0.0)
+    s = run(make_detector("robust_pot"), x)
+    # (the previous default flagged 9.7 % of the zeros at 0.99)
+    assert (s[200:][x[200:] == 0.0] >= 0.99).mean() <= 2e-3
