@@ -7,12 +7,13 @@ one :class:`IngestContext`, so the factory signature is the same for all of them
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from htm_edge.collector.health import Health
 from htm_edge.collector.mqtt_client import BrokerConfig
+from htm_edge.config.inventory import Device
 
 __all__ = ["IngestContext", "TimestampPolicy"]
 
@@ -59,6 +60,10 @@ class IngestContext:
         The broker password, resolved once at start-up.
     timestamps:
         The plausible-timestamp window protocols enforce.
+    site:
+        This gateway's site (sinks tag points with it).
+    devices:
+        The asset inventory by device id (sinks tag points with the modality).
     """
 
     data_dir: Path
@@ -66,3 +71,5 @@ class IngestContext:
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     broker_password: str | None = None
     timestamps: TimestampPolicy = field(default_factory=TimestampPolicy)
+    site: str = ""
+    devices: Mapping[str, Device] = field(default_factory=dict)

@@ -94,6 +94,8 @@ def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
         broker=cfg.broker,
         broker_password=password,
         timestamps=cfg.gateway.timestamp_policy(),
+        site=cfg.gateway.site,
+        devices={d.device_id: d for d in cfg.inventory.devices},
     )
 
 

@@ -9,11 +9,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from htm_edge.collector.sinks.base import Sink
+from htm_edge.collector.sinks.base import Sink, SinkError
 from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig
 from htm_edge.config.registry import Registry
 
-__all__ = ["SINKS", "Sink", "SinkConfig", "SqliteSink"]
+__all__ = ["SINKS", "Sink", "SinkConfig", "SinkError", "SqliteSink"]
 
 #: the tagged union of every sink's config section
 SinkConfig = Annotated[SqliteSinkConfig, Field(discriminator="type")]

@@ -10,7 +10,41 @@ from htm_edge.collector.context import IngestContext
 from htm_edge.collector.reading import Reading
 from htm_edge.config.base import PluginConfig
 
-__all__ = ["Sink"]
+__all__ = ["Sink", "SinkError"]
+
+
+class SinkError(Exception):
+    """A write failed in a way the writer should handle specially.
+
+    Any other exception from :meth:`Sink.write` is retried with jittered
+    exponential backoff. A :class:`SinkError` says more:
+
+    Parameters
+    ----------
+    message:
+        What failed, for the log.
+    retry_after_s:
+        The server asked to wait this long (HTTP 429/503 ``Retry-After``).
+    too_large:
+        The batch is too large for the server (HTTP 413): write it in halves.
+    configuration:
+        Retrying cannot help until an operator acts (HTTP 401/403: wrong
+        token or rights). The writer logs it as a configuration error, keeps
+        the data spooled and retries at the slowest rate.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: float | None = None,
+        too_large: bool = False,
+        configuration: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.too_large = too_large
+        self.configuration = configuration
 
 
 class Sink(ABC):
@@ -18,7 +52,8 @@ class Sink(ABC):
 
     Contract (checked by the sink conformance suite for every registered sink):
 
-    * :meth:`write` is durable on return, or raises; it never swallows a failure;
+    * :meth:`write` is durable on return, or raises; it never swallows a failure
+      (a :class:`SinkError` tells the writer how to retry);
     * writing the same readings again stores them once (idempotent replay,
       keyed by device, signal and timestamp), so a retry after a crash or a
       timeout never duplicates;
