@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     received_at REAL NOT NULL,
     source TEXT NOT NULL,
     error TEXT NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    spool_seq INTEGER UNIQUE
 )
 """
 
@@ -38,12 +39,17 @@ class DeadLetterStore:
         self._db.execute(_SCHEMA)
         self._db.commit()
 
-    def put(self, frame: Frame, error: str) -> None:
-        """Store ``frame`` with the reason it was rejected (durable on return)."""
+    def put(self, frame: Frame, error: str, spool_seq: int | None = None) -> None:
+        """Store ``frame`` with the reason it was rejected (durable on return).
+
+        ``spool_seq`` makes it idempotent: a frame replayed from the spool
+        after a crash is stored once.
+        """
         with self._lock:
             self._db.execute(
-                "INSERT INTO dead_letters (received_at, source, error, payload) VALUES (?,?,?,?)",
-                (frame.received_at, frame.source, error, frame.payload),
+                "INSERT OR IGNORE INTO dead_letters "
+                "(received_at, source, error, payload, spool_seq) VALUES (?,?,?,?,?)",
+                (frame.received_at, frame.source, error, frame.payload, spool_seq),
             )
             self._db.commit()
 

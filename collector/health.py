@@ -18,10 +18,16 @@ class Health:
 
     counters: Counter[str] = field(default_factory=Counter)
     last_seen: dict[str, float] = field(default_factory=dict)
+    #: levels rather than counts (spool depth, oldest frame age)
+    gauges: dict[str, float] = field(default_factory=dict)
 
     def inc(self, name: str, n: int = 1) -> None:
         """Add ``n`` to counter ``name``."""
         self.counters[name] += n
+
+    def gauge(self, name: str, value: float) -> None:
+        """Set gauge ``name`` to ``value``."""
+        self.gauges[name] = value
 
     def get(self, name: str) -> int:
         """Return counter ``name`` (0 when never incremented)."""

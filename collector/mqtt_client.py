@@ -22,7 +22,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiomqtt
 from pydantic import Field, model_validator
@@ -38,7 +38,7 @@ from tenacity import (
 from htm_edge.collector.errors import CollectorError
 from htm_edge.config.base import SecretRef, StrictModel
 
-__all__ = ["BrokerConfig", "MqttSessions", "make_client"]
+__all__ = ["BrokerConfig", "MqttSessions", "ack", "make_client"]
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,14 @@ def make_client(
     password: str | None,
     clean_session: bool | None = None,
     timeout_s: float | None = 10.0,
+    manual_ack: bool = False,
 ) -> aiomqtt.Client:
-    """A new, unconnected client for ``cfg`` (connect with ``async with``)."""
-    return aiomqtt.Client(
+    """A new, unconnected client for ``cfg`` (connect with ``async with``).
+
+    With ``manual_ack`` the client does not acknowledge QoS 1/2 messages by
+    itself: the caller acknowledges each with :func:`ack` once it is safe.
+    """
+    client = aiomqtt.Client(
         cfg.host,
         cfg.port,
         username=cfg.username,
@@ -84,6 +89,27 @@ def make_client(
         keepalive=cfg.keepalive_s,
         timeout=timeout_s,
     )
+    if manual_ack:
+        # aiomqtt has no public switch yet (aiomqtt #345); its paho client has one
+        _paho(client).manual_ack_set(True)
+    return client
+
+
+def _paho(client: aiomqtt.Client) -> Any:
+    """The paho client inside an aiomqtt client (the one place we reach into it)."""
+    return client._client
+
+
+def ack(client: aiomqtt.Client, message: aiomqtt.Message) -> bool:
+    """Acknowledge ``message`` (PUBACK for QoS 1) on the client that received it.
+
+    Returns False when it could not be sent (the connection is gone): the
+    broker then redelivers the message in the next session.
+    """
+    if message.qos == 0:
+        return True
+    result = _paho(client).ack(message.mid, message.qos)
+    return bool(result == 0)
 
 
 def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:
@@ -122,8 +148,10 @@ class MqttSessions:
         clean_session: bool | None = None,
         max_attempts: int | None = None,
         label: str = "mqtt",
+        manual_ack: bool = False,
     ) -> None:
         self.cfg = cfg
+        self.manual_ack = manual_ack
         self.client_id = client_id
         self.password = password
         self.clean_session = clean_session
@@ -168,6 +196,7 @@ class MqttSessions:
                         client_id=self.client_id,
                         password=self.password,
                         clean_session=self.clean_session,
+                        manual_ack=self.manual_ack,
                     )
                     try:
                         await client.__aenter__()

@@ -1,34 +1,35 @@
-"""The daemon: runs every built component as stages of one task group.
+"""The daemon: runs every built component as stages of one task group, around the spool.
 
 ::
 
-    sources --Frame--> decode --Reading[]--+--> sink stage (one per sink, own buffer)
-                         |                 +--> score stage --events--> notify stage
-                         v
-                    dead letters
+    sources --Frame--> spool (SQLite, fsync) --+--> score consumer --events--> notify stage
+       ^ ack after commit                      +--> sink writer, one per sink (own cursor)
+                                               +--> (dead letters, from the score consumer)
 
-Stages are tasks of one ``asyncio.TaskGroup`` joined by bounded queues
-(``gateway.queue_size``) and one bounded buffer per sink (``max_pending``
-readings), so a slow or failing sink falls behind alone. Stages start
-downstream-first.
+A source hands each frame to the durable spool and acknowledges it to its
+peer (MQTT PUBACK) only once it is committed; every consumer follows the
+spool with its own cursor. Stages start downstream-first.
 
 What it guarantees (each shown by a test):
 
+* **Nothing acknowledged is lost.** A frame is on disk before its message is
+  acknowledged; a crash or stop before that leaves it with the broker, which
+  redelivers it; a crash after it replays it from the spool. Duplicates are
+  absorbed (sinks write idempotently, dead letters are keyed by spool seq).
 * **Bad input never stops it.** Any exception while decoding one frame
-  dead-letters that frame with its source and reason; the next frame goes on.
-* **A failing sink is isolated.** Its writes are retried with jittered
-  backoff and counted (``sink.<name>.write_errors``); the other sinks and
-  scoring go on until its buffer is full, then ingest waits (nothing dropped).
-* **Stop on time.** On stop, sources end first and every stage drains what it
-  holds, for at most ``gateway.shutdown_timeout_s``; what is still unwritten
-  then is logged and counted (``shutdown.unfinished.*``), and the run ends.
+  dead-letters that frame (redacted by its protocol) with its source and
+  reason; the next frame goes on.
+* **A failing sink is isolated.** It is retried with jittered backoff and
+  counted; it falls behind alone while the spool keeps its frames, up to the
+  spool's caps (beyond them the oldest frames are dropped, counted and logged).
+* **Stop on time.** Sources end first; every consumer then works through the
+  spool up to its head for at most ``gateway.shutdown_timeout_s``. What is
+  still unprocessed stays in the spool for the next run (logged as
+  ``left_in_spool``). Model state and the scorer's position are checkpointed
+  every ``spool.checkpoint_s`` and at stop.
 * **Fail fast.** A stage that fails for good ends the run with
   :class:`StageFailed` naming it, so the process exits non-zero and its
   supervisor restarts it.
-
-Not yet guaranteed: aiomqtt acknowledges QoS-1 messages on receipt, so
-readings in memory at a crash or at the stop deadline are lost; the durable
-spool with late acknowledgement (collector issue) closes that gap.
 """
 
 from __future__ import annotations
@@ -44,14 +45,14 @@ from typing import Any
 from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.deadletter import DeadLetterStore
-from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.health import Health
 from htm_edge.collector.private import private_dir
 from htm_edge.collector.protocols.base import Frame
-from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks import Sink
-from htm_edge.gateway.buffers import ReadingBuffer
+from htm_edge.collector.sources import EmitFrame, Source
+from htm_edge.collector.spool import Spool
 from htm_edge.gateway.compose import Components, build_components
+from htm_edge.gateway.consumers import Decoder, ScoreConsumer, SpoolFollower
 from htm_edge.gateway.errors import GatewayError, StageFailed
 from htm_edge.gateway.model_state import restore_model_state, save_model_state
 from htm_edge.gateway.settings import HtmConfig
@@ -62,11 +63,10 @@ __all__ = ["Daemon", "RunSummary"]
 
 log = logging.getLogger(__name__)
 
-_SCORE_BATCH = 4096
 _RECENT_EVENTS = 1000
 _NOTIFY_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 5.0
-_REASON_CHARS = 500
+_TRIM_EVERY_S = 5.0
 
 
 class Daemon:
@@ -96,20 +96,22 @@ class Daemon:
         self.cfg = cfg
         self.health = health if health is not None else Health()
         self.data_dir = cfg.gateway.data_dir
+        restored = restore_model_state(self.data_dir)
+        self._restored_seq = restored.spool_seq if restored is not None else None
         parts = components or build_components(
             cfg,
             self.health,
-            scorer=restore_model_state(self.data_dir),
+            scorer=restored.scorer if restored is not None else None,
             notifiers=None if notifiers is None else list(notifiers),
         )
-        self.sources = parts.sources
+        self.sources: list[Source] = parts.sources
         self.protocols = parts.protocols
-        self.sinks = parts.sinks
+        self.sinks: list[Sink] = parts.sinks
         self.pipeline = parts.pipeline
         self.notifiers = parts.notifiers
         #: the most recent dispatched events (bounded: the daemon runs for months)
         self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
-        self._decoder_errors_logged: set[str] = set()
+        self.spool: Spool | None = None
 
     async def run(self, stop: asyncio.Event) -> RunSummary:
         """Run until ``stop`` is set, drain within the deadline, and return the summary.
@@ -117,53 +119,51 @@ class Daemon:
         Raises
         ------
         StageFailed
-            When a stage failed for good (the summary is logged first).
+            When a stage failed for good, or a sink or the spool cannot open.
         """
-        size = self.cfg.gateway.queue_size
-        frames: asyncio.Queue[tuple[str, Frame] | None] = asyncio.Queue(size)
-        writers = [SinkWriter(s, self.health) for s in self.sinks]
-        buffers = [w.buffer for w in writers]
-        to_model: asyncio.Queue[list[Reading] | None] = asyncio.Queue(size)
-        to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(size)
-        queues: dict[str, asyncio.Queue[Any]] = {
-            "frames": frames,
-            "model": to_model,
-            "notify": to_notify,
-        }
         private_dir(self.data_dir)
+        writers_of = [SinkWriter.consumer_name(s) for s in self.sinks]
+        spool = Spool(self.cfg.spool, self.data_dir, [ScoreConsumer.NAME, *writers_of], self.health)
         dead = await asyncio.to_thread(DeadLetterStore, self.data_dir / "dead_letters.sqlite")
+        to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(
+            self.cfg.gateway.queue_size
+        )
         opened: list[Sink] = []
+        score: ScoreConsumer | None = None
         try:
-            for sink in self.sinks:
-                try:
-                    await sink.open()
-                except Exception as exc:
-                    raise StageFailed(
-                        f"sink {sink.name!r} ({sink.type_name}) could not open: "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
-                opened.append(sink)
+            await self._open(spool, opened)
+            self.spool = spool
+            decoder = Decoder(self.protocols, self.health)
+            start = spool.cursor(ScoreConsumer.NAME)
+            if self._restored_seq is not None:
+                start = min(self._restored_seq, spool.head)
+            score = ScoreConsumer(
+                SpoolFollower(spool, start), decoder, self.pipeline, dead, self.health, to_notify
+            )
+            writers = [
+                SinkWriter(s, SpoolFollower(spool, spool.cursor(n)), decoder, self.health)
+                for s, n in zip(self.sinks, writers_of, strict=True)
+            ]
             async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tg:
                 for notifier in self.notifiers:
                     await stack.enter_async_context(notifier)
                 stages = [tg.create_task(self._notify_stage(to_notify), name="notify")]
-                stages.append(tg.create_task(self._score_stage(to_model, to_notify), name="score"))
-                for writer in writers:
-                    stages.append(tg.create_task(writer.run(), name=writer.sink.name))
-                stages.append(
-                    tg.create_task(
-                        self._decode_stage(frames, to_model, buffers, dead), name="decode"
-                    )
-                )
+                stages.append(tg.create_task(score.run(), name="score"))
+                stages += [tg.create_task(w.run(), name=w.sink.name) for w in writers]
+                upkeep = tg.create_task(self._upkeep(spool, score), name="spool upkeep")
                 source_tasks = [
-                    tg.create_task(self._source_stage(src, frames), name=f"source {src.name}")
+                    tg.create_task(src.run(_emitter(spool, src.name)), name=src.name)
                     for src in self.sources
                 ]
                 log.info(
-                    "event=daemon_started sources=%d sinks=%d", len(self.sources), len(self.sinks)
+                    "event=daemon_started sources=%d sinks=%d spool_frames=%d",
+                    len(self.sources),
+                    len(self.sinks),
+                    spool.head - spool.first + 1,
                 )
                 await stop.wait()
-                await self._drain(source_tasks, stages, frames, queues, writers)
+                await self._drain(spool, source_tasks, stages, score, writers)
+                upkeep.cancel()
         except BaseExceptionGroup as group:
             failures = [e for e in _leaves(group) if not isinstance(e, asyncio.CancelledError)]
             if not failures:
@@ -174,37 +174,81 @@ class Daemon:
         finally:
             for sink in opened:
                 await self._bounded(sink.close(), f"closing sink {sink.name}")
+            if score is not None:
+                await self._bounded(self._checkpoint(spool, score), "saving model state")
+            if self.spool is not None:
+                await self._bounded(spool.close(), "closing the spool")
             await self._bounded(asyncio.to_thread(dead.close), "closing the dead-letter store")
-            save_model_state(self.data_dir, self.pipeline.scorer)
         return self.summary()
+
+    async def _open(self, spool: Spool, opened: list[Sink]) -> None:
+        try:
+            await spool.open()
+        except Exception as exc:
+            raise StageFailed(
+                f"the spool {spool.path} could not open: {type(exc).__name__}: {exc}; "
+                "check gateway.data_dir or spool.path"
+            ) from exc
+        for sink in self.sinks:
+            try:
+                await sink.open()
+            except Exception as exc:
+                raise StageFailed(
+                    f"sink {sink.name!r} ({sink.type_name}) could not open: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            opened.append(sink)
+
+    async def _upkeep(self, spool: Spool, score: ScoreConsumer) -> None:
+        """Trim the spool every few seconds; checkpoint the scorer every ``checkpoint_s``."""
+        loop = asyncio.get_running_loop()
+        next_checkpoint = loop.time() + self.cfg.spool.checkpoint_s
+        while True:
+            await asyncio.sleep(_TRIM_EVERY_S)
+            await spool.trim()
+            if loop.time() >= next_checkpoint:
+                next_checkpoint = loop.time() + self.cfg.spool.checkpoint_s
+                await self._checkpoint(spool, score)
+
+    async def _checkpoint(self, spool: Spool, score: ScoreConsumer) -> None:
+        """Save model state with its spool position, then let the spool release what it covers."""
+        position = score.follower.position
+        snapshot_ok = await asyncio.to_thread(
+            save_model_state, self.data_dir, self.pipeline.scorer, position
+        )
+        if snapshot_ok and self.spool is not None:
+            await spool.set_cursor(ScoreConsumer.NAME, position)
 
     async def _drain(
         self,
+        spool: Spool,
         source_tasks: list[asyncio.Task[None]],
         stages: list[asyncio.Task[None]],
-        frames: asyncio.Queue[tuple[str, Frame] | None],
-        queues: dict[str, asyncio.Queue[Any]],
+        score: ScoreConsumer,
         writers: list[SinkWriter],
     ) -> None:
-        """Stop sources, then let every stage finish what it holds, within the deadline."""
+        """Stop sources, then let every consumer reach the spool's head, within the deadline."""
         log.info("event=daemon_stopping deadline_s=%g", self.cfg.gateway.shutdown_timeout_s)
         for task in source_tasks:
             task.cancel()
         await asyncio.wait(source_tasks, timeout=_CLOSE_TIMEOUT_S)
+        final = spool.head
+        followers = {ScoreConsumer.NAME: score.follower}
+        followers.update({SinkWriter.consumer_name(w.sink): w.follower for w in writers})
+        for follower in followers.values():
+            follower.final = final
         try:
             async with asyncio.timeout(self.cfg.gateway.shutdown_timeout_s):
-                await frames.put(None)
                 await asyncio.gather(*stages)
         except TimeoutError:
-            unfinished = {name: q.qsize() for name, q in queues.items()}
-            for writer in writers:
-                unfinished[f"sink.{writer.sink.name}"] = writer.unwritten
-            for name, n in unfinished.items():
-                self.health.inc(f"shutdown.unfinished.{name}", n)
-            log.error(
-                "event=shutdown_deadline_exceeded deadline_s=%g unfinished=%s",
+            left = {name: max(0, final - f.position) for name, f in followers.items()}
+            for name, n in left.items():
+                self.health.inc(f"shutdown.left_in_spool.{name}", n)
+            log.warning(
+                "event=shutdown_deadline_exceeded deadline_s=%g left_in_spool=%s "
+                "note=these frames stay in the spool and are processed at the next start",
                 self.cfg.gateway.shutdown_timeout_s,
-                json.dumps(unfinished, sort_keys=True),
+                json.dumps(left, sort_keys=True),
             )
             for task in stages:
                 task.cancel()
@@ -262,96 +306,6 @@ class Daemon:
             counters=h.snapshot(),
         )
 
-    # ------------------------------------------------------------------ stages
-    async def _source_stage(
-        self, source: Any, frames: asyncio.Queue[tuple[str, Frame] | None]
-    ) -> None:
-        name = source.name
-
-        async def emit(frame: Frame) -> None:
-            await frames.put((name, frame))
-
-        await source.run(emit)
-
-    def _decode(self, name: str, frame: Frame) -> list[Reading] | str:
-        """The frame's readings, or the reason it is rejected (never raises)."""
-        protocol = self.protocols[name]
-        try:
-            return protocol.parse(frame)
-        except DecodeError as exc:
-            return str(exc)[:_REASON_CHARS]
-        except Exception as exc:  # a protocol bug must not take the daemon down
-            kind = type(exc).__name__
-            self.health.inc("frames.decoder_errors")
-            if kind not in self._decoder_errors_logged:
-                self._decoder_errors_logged.add(kind)
-                log.exception("event=decoder_error protocol=%s source=%s", protocol.type_name, name)
-            return f"{kind} in protocol {protocol.type_name!r}: {exc}"[:_REASON_CHARS]
-
-    async def _decode_stage(
-        self,
-        frames: asyncio.Queue[tuple[str, Frame] | None],
-        to_model: asyncio.Queue[list[Reading] | None],
-        buffers: list[ReadingBuffer],
-        dead: DeadLetterStore,
-    ) -> None:
-        while (item := await frames.get()) is not None:
-            name, frame = item
-            self.health.inc("frames.received")
-            readings = self._decode(name, frame)
-            if isinstance(readings, str):
-                await self._dead_letter(dead, frame, readings)
-                continue
-            self.health.inc("readings.received", len(readings))
-            for reading in readings:
-                self.health.seen(reading.device_id, reading.ts)
-            await to_model.put(readings)
-            for buf in buffers:
-                await buf.put(readings)
-        await to_model.put(None)
-        for buf in buffers:
-            buf.close()
-
-    async def _dead_letter(self, dead: DeadLetterStore, frame: Frame, reason: str) -> None:
-        self.health.inc("frames.malformed")
-        log.warning("event=malformed_frame source=%s error=%r", frame.source[:200], reason)
-        try:
-            await asyncio.to_thread(dead.put, frame, reason)
-        except Exception as exc:  # a full disk must not stop ingest; say what was not kept
-            self.health.inc("deadletter.errors")
-            log.error(
-                "event=dead_letter_failed source=%s bytes=%d error=%r",
-                frame.source[:200],
-                len(frame.payload),
-                str(exc),
-            )
-
-    async def _score_stage(
-        self,
-        queue: asyncio.Queue[list[Reading] | None],
-        to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None],
-    ) -> None:
-        ended = False
-        while not ended:
-            first = await queue.get()
-            if first is None:
-                break
-            batch = list(first)
-            while len(batch) < _SCORE_BATCH:
-                try:
-                    item = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
-                if item is None:
-                    ended = True
-                    break
-                batch.extend(item)
-            events = self.pipeline.process(batch)
-            self.health.inc("readings.scored", sum(1 for r in batch if r.usable))
-            for event in events:
-                await to_notify.put(event)
-        await to_notify.put(None)
-
     async def _notify_stage(
         self, queue: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None]
     ) -> None:
@@ -380,6 +334,15 @@ class Daemon:
                 self.health.inc(f"alerts.{event.kind}")
             else:
                 self.health.inc("alerts.undelivered")
+
+
+def _emitter(spool: Spool, source: str) -> EmitFrame:
+    """The ``emit`` of one source: returns once the frame is committed to the spool."""
+
+    async def emit(frame: Frame) -> None:
+        await spool.append(source, frame)
+
+    return emit
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

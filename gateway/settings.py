@@ -26,6 +26,7 @@ from htm_edge.collector.sinks import SinkConfig
 from htm_edge.collector.sinks.sqlite import SqliteSinkConfig
 from htm_edge.collector.sources import SourceConfig
 from htm_edge.collector.sources.mqtt import MqttSourceConfig
+from htm_edge.collector.spool import SpoolConfig
 from htm_edge.config import catalog, loader
 from htm_edge.config.base import StrictModel
 from htm_edge.config.errors import CatalogError
@@ -68,6 +69,7 @@ class HtmConfig(StrictModel):
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     sources: list[SourceConfig] = Field(default_factory=lambda: [MqttSourceConfig()])
     sinks: list[SinkConfig] = Field(default_factory=lambda: [SqliteSinkConfig()])
+    spool: SpoolConfig = Field(default_factory=SpoolConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     inventory: InventoryConfig = Field(default_factory=InventoryConfig)

@@ -109,6 +109,14 @@ class Protocol(ABC):
             raise DecodeError(f"{where}: {problem}")
         return ts
 
+    def redact(self, payload: bytes) -> bytes:
+        """``payload`` without anything that identifies a patient (default: unchanged).
+
+        Protocols that can carry patient data override it; the daemon stores
+        and logs only redacted payloads (dead letters included).
+        """
+        return payload
+
     @abstractmethod
     def parse(self, frame: Frame) -> list[Reading]:
         """Decode ``frame``; raise :class:`DecodeError` (and nothing else) when malformed."""

@@ -47,13 +47,8 @@ class SqliteSinkConfig(PluginConfig):
     role: ClassVar[str] = "sink"
     name: str = "sqlite"
     path: Path | None = None
-    batch_size: int = Field(default=500, ge=1)
+    batch_size: int = Field(default=500, ge=1, description="frames from the spool per write")
     flush_interval_s: float = Field(default=0.5, gt=0)
-    max_pending: int = Field(
-        default=200_000,
-        ge=1,
-        description="readings held in memory for this sink while it is failing",
-    )
 
 
 class SqliteSink(Sink):

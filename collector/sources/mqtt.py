@@ -15,23 +15,29 @@ level names the device; a message whose topic does not fit it is counted
 payload that names its device is still read and one that does not is
 dead-lettered with its topic.
 
-Known gap: aiomqtt acknowledges a QoS-1 message when it reaches the client's
-memory, before it is stored; a crash can lose what is in memory (closed by the
-collector issue's durable spool and late acknowledgement).
+Acknowledge late: a QoS-1 message is acknowledged to the broker only after
+``emit`` returned, which the daemon does once the frame is committed to the
+durable spool. A crash or a stop before that leaves the message unacknowledged
+and the broker redelivers it in the next session (a duplicate at worst, which
+every consumer absorbs). At most ``max_inflight`` messages wait for their
+commit; beyond that the source stops reading, the broker stops sending (its
+in-flight window is full of unacknowledged messages) and holds the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import aiomqtt
 from pydantic import Field, field_validator
 
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.mqtt_client import MqttSessions
+from htm_edge.collector.mqtt_client import MqttSessions, ack
 from htm_edge.collector.protocols import ProtocolConfig
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.protocols.json import JsonProtocolConfig
@@ -91,6 +97,9 @@ class MqttSourceConfig(PluginConfig):
     )
     protocol: ProtocolConfig = Field(default_factory=JsonProtocolConfig)
     qos: Literal[0, 1, 2] = 1
+    max_inflight: int = Field(
+        default=1000, ge=1, le=65535, description="messages waiting for their spool commit"
+    )
 
     @field_validator("protocol", mode="before")
     @classmethod
@@ -129,6 +138,7 @@ class MqttSource(Source):
             password=ctx.broker_password,
             clean_session=False,
             label=f"source={cfg.name}",
+            manual_ack=True,
         )
 
     async def run(self, emit: EmitFrame) -> None:
@@ -146,16 +156,45 @@ class MqttSource(Source):
                 ",".join(self.cfg.topics),
             )
             self.ready.set()
+            window = asyncio.Semaphore(self.cfg.max_inflight)
+            pending: set[asyncio.Future[None]] = set()
             try:
                 async for message in client.messages:
-                    await emit(self._frame(message))
+                    frame = self._frame(message)
+                    await window.acquire()
+                    committed = asyncio.ensure_future(emit(frame))
+                    pending.add(committed)
+                    committed.add_done_callback(
+                        partial(self._committed, client, message, window, pending)
+                    )
             except aiomqtt.MqttError:
                 self.count("disconnects")
                 raise
             finally:
                 self.ready.clear()
+                if pending:  # let frames already handed over reach the spool and be acked
+                    await asyncio.wait(pending, timeout=2.0)
 
         await self.sessions.run(session)
+
+    def _committed(
+        self,
+        client: aiomqtt.Client,
+        message: aiomqtt.Message,
+        window: asyncio.Semaphore,
+        pending: set[asyncio.Future[None]],
+        done: asyncio.Future[None],
+    ) -> None:
+        """Acknowledge a message once its frame is committed; never before, never on failure."""
+        window.release()
+        pending.discard(done)
+        if done.cancelled() or done.exception() is not None:
+            self.count("not_committed")  # unacknowledged: the broker will redeliver it
+            return
+        if ack(client, message):
+            self.count("acked")
+        else:
+            self.count("ack_failed")
 
     def _frame(self, message: aiomqtt.Message) -> Frame:
         topic = message.topic.value

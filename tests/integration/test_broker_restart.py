@@ -49,7 +49,12 @@ type = "sqlite"
         await asyncio.to_thread(broker.stop)
         await asyncio.to_thread(broker.start)
         await publish(broker, 50, 50)  # the daemon may still be reconnecting
-        assert await daemon.wait_received(100, 60) == 100
+        # at least once: messages in flight at the restart are redelivered
+        assert await daemon.wait_received(100, 60) >= 100
+        store = data_dir / "readings.sqlite"
+        deadline = asyncio.get_running_loop().time() + 30
+        while count_readings(store) < 100 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
     finally:
         stop.set()
     summary = await run_task
@@ -60,5 +65,5 @@ type = "sqlite"
 
 def test_daemon_reconnects_after_broker_restart(tmp_path: Path, mosquitto: Mosquitto) -> None:
     stored = asyncio.run(scenario(mosquitto, tmp_path))
-    assert stored == 100
-    assert count_readings(tmp_path / "readings.sqlite") == 100
+    assert stored >= 100  # writes, redeliveries included
+    assert count_readings(tmp_path / "readings.sqlite") == 100  # each reading exactly once
