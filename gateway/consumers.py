@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from htm_edge.alerting.types import AlertEvent, WorkOrder
@@ -33,19 +34,40 @@ _REASON_CHARS = 500
 
 
 class Decoder:
-    """Decode spooled frames with the protocol of the source that received them; never raises."""
+    """Decode spooled frames with the protocol of the source that received them; never raises.
 
-    def __init__(self, protocols: Mapping[str, Protocol], health: Health) -> None:
+    Consumers that follow the spool closely read the same frames within
+    moments of each other, so the scorer's results are kept for the last
+    ``cache_frames`` frames and the sinks reuse them instead of decoding again.
+    """
+
+    def __init__(
+        self, protocols: Mapping[str, Protocol], health: Health, cache_frames: int = 50_000
+    ) -> None:
         self.protocols = protocols
         self.health = health
+        self.cache_frames = cache_frames
+        self._cache: OrderedDict[int, list[Reading] | str] = OrderedDict()
         self._logged: set[str] = set()
 
     def decode(self, item: SpooledFrame, *, report: bool = True) -> list[Reading] | str:
         """The frame's readings, or the reason it is rejected.
 
-        Only one consumer (the scorer) reports protocol bugs; the others decode
-        the same frames with ``report=False``.
+        Only one consumer (the scorer) reports protocol bugs and fills the
+        cache; the others pass ``report=False`` and reuse what it decoded.
         """
+        if not report:
+            cached = self._cache.get(item.seq)
+            if cached is not None:
+                return cached
+            return self._decode(item, report=False)
+        result = self._decode(item, report=True)
+        self._cache[item.seq] = result
+        while len(self._cache) > self.cache_frames:
+            self._cache.popitem(last=False)
+        return result
+
+    def _decode(self, item: SpooledFrame, *, report: bool) -> list[Reading] | str:
         protocol = self.protocols.get(item.source)
         if protocol is None:
             return f"no protocol for source {item.source!r} (removed from the config?)"
@@ -115,6 +137,7 @@ class ScoreConsumer:
         health: Health,
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None],
         batch_frames: int = 2000,
+        linger_s: float = 0.05,
     ) -> None:
         self.follower = follower
         self.decoder = decoder
@@ -123,11 +146,14 @@ class ScoreConsumer:
         self.health = health
         self.to_notify = to_notify
         self.batch_frames = batch_frames
+        #: wait this long for a fuller batch: the detectors are vectorised, so a
+        #: batch of thousands costs little more than a batch of one
+        self.linger_s = linger_s
 
     async def run(self) -> None:
         """Score until the follower is finished, then end the notifier's queue."""
         try:
-            while frames := await self.follower.next(self.batch_frames):
+            while frames := await self.follower.next(self.batch_frames, self.linger_s):
                 readings: list[Reading] = []
                 for item in frames:
                     self.health.inc("frames.received")

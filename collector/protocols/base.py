@@ -73,13 +73,20 @@ def check_device_id(device_id: object, where: str) -> str:
     return device_id
 
 
+_KNOWN_SIGNALS: set[str] = set()  # names already checked (a fleet has a few thousand)
+
+
 def check_signal_name(name: object, where: str) -> str:
     """Return ``name`` if it is a valid signal name, else raise :class:`DecodeError`."""
+    if name in _KNOWN_SIGNALS:
+        return str(name)
     if not isinstance(name, str) or not _SIGNAL.match(name):
         shown = _shown(name) if isinstance(name, str) else type(name).__name__
         raise DecodeError(
             f"{where}: signal name {shown} must be 1 to 128 letters, digits, '.', '_', ':' or '-'"
         )
+    if len(_KNOWN_SIGNALS) < 100_000:
+        _KNOWN_SIGNALS.add(name)
     return name
 
 
