@@ -9,7 +9,9 @@ connection settings, backoff and aiomqtt's quirks live in one place:
   between ``reconnect_min_s`` and ``reconnect_max_s``; the backoff starts
   again from the minimum after every session that connected;
 * a lost session's unretrieved disconnect error is marked as retrieved, so
-  asyncio does not log "Future exception was never retrieved" later.
+  asyncio does not log "Future exception was never retrieved" later;
+* TLS with certificate verification on by default (CA file, optional client
+  certificate and key), and an optional last will.
 
 Secrets are resolved by the caller once at start-up (a missing one is a
 configuration error then, never a traceback inside the reconnect loop).
@@ -21,7 +23,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiomqtt
@@ -38,11 +42,45 @@ from tenacity import (
 from htm_edge.collector.errors import CollectorError
 from htm_edge.config.base import SecretRef, StrictModel
 
-__all__ = ["BrokerConfig", "MqttSessions", "ack", "make_client"]
+__all__ = ["BrokerConfig", "MqttSessions", "TlsConfig", "ack", "make_client"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class TlsConfig(StrictModel):
+    """TLS to the broker. Verification is on unless explicitly turned off.
+
+    ``ca_file`` is the CA bundle that signed the broker's certificate (the
+    system's trust store when omitted); ``cert_file``/``key_file`` a client
+    certificate for brokers that require one. The broker's certificate must
+    name the host the gateway connects to.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    verify: bool = True
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("give both cert_file and key_file, or neither")
+        return self
+
+    def context(self) -> ssl.SSLContext:
+        """An SSL context for these settings (files are read now)."""
+        ctx = ssl.create_default_context(
+            cafile=str(self.ca_file) if self.ca_file is not None else None
+        )
+        if self.cert_file is not None and self.key_file is not None:
+            ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
+        if not self.verify:
+            log.warning("event=tls_verification_off hint=only for tests; set tls.verify = true")
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
 
 
 class BrokerConfig(StrictModel):
@@ -57,6 +95,7 @@ class BrokerConfig(StrictModel):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    tls: TlsConfig | None = None
 
     @model_validator(mode="after")
     def _backoff_order(self) -> BrokerConfig:
@@ -73,12 +112,14 @@ def make_client(
     clean_session: bool | None = None,
     timeout_s: float | None = 10.0,
     manual_ack: bool = False,
+    will: aiomqtt.Will | None = None,
 ) -> aiomqtt.Client:
     """A new, unconnected client for ``cfg`` (connect with ``async with``).
 
     With ``manual_ack`` the client does not acknowledge QoS 1/2 messages by
     itself: the caller acknowledges each with :func:`ack` once it is safe.
     """
+    tls = cfg.tls
     client = aiomqtt.Client(
         cfg.host,
         cfg.port,
@@ -88,6 +129,9 @@ def make_client(
         clean_session=clean_session,
         keepalive=cfg.keepalive_s,
         timeout=timeout_s,
+        will=will,
+        tls_context=tls.context() if tls is not None else None,
+        tls_insecure=(not tls.verify) if tls is not None else None,
     )
     if manual_ack:
         # aiomqtt has no public switch yet (aiomqtt #345); its paho client has one
@@ -149,9 +193,11 @@ class MqttSessions:
         max_attempts: int | None = None,
         label: str = "mqtt",
         manual_ack: bool = False,
+        will: aiomqtt.Will | None = None,
     ) -> None:
         self.cfg = cfg
         self.manual_ack = manual_ack
+        self.will = will
         self.client_id = client_id
         self.password = password
         self.clean_session = clean_session
@@ -197,6 +243,7 @@ class MqttSessions:
                         password=self.password,
                         clean_session=self.clean_session,
                         manual_ack=self.manual_ack,
+                        will=self.will,
                     )
                     try:
                         await client.__aenter__()

@@ -9,6 +9,15 @@ Lessons from peer tools (domain.md §5) shape it:
 * connection handling (fresh client per attempt, jittered backoff) is the
   shared :class:`htm_edge.collector.mqtt_client.MqttSessions`.
 
+Availability: the source publishes ``online`` (retained) to its
+``availability_topic`` when subscribed, ``offline`` when it stops, and leaves
+``offline`` as its last will for a crash or a lost link.
+
+Silent subscriptions: a broker or bridge can keep a connection up while a
+subscription delivers nothing (Telegraf #16038, #6232). When a topic filter
+has delivered nothing for ``silence_timeout_s`` while connected, the source
+subscribes to it again (``source.<name>.resubscribed``) and logs it.
+
 A topic template (default ``htm/{site}/{device_id}/telemetry``) says which
 level names the device; a message whose topic does not fit it is counted
 (``source.<name>.unmatched_topic``) and handed on without a device hint, so a
@@ -27,6 +36,7 @@ in-flight window is full of unacknowledged messages) and holds the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -100,6 +110,13 @@ class MqttSourceConfig(PluginConfig):
     max_inflight: int = Field(
         default=1000, ge=1, le=65535, description="messages waiting for their spool commit"
     )
+    availability_topic: str | None = Field(
+        default="htm/{site}/gateway/{client_id}/status",
+        description="online/offline (retained, last will); {site} and {client_id} are filled in",
+    )
+    silence_timeout_s: float | None = Field(
+        default=600.0, gt=0, description="resubscribe a topic filter silent this long"
+    )
 
     @field_validator("protocol", mode="before")
     @classmethod
@@ -132,6 +149,16 @@ class MqttSource(Source):
         self.client_id = f"{ctx.broker.client_id}-{cfg.name}-{topics_hash}"
         self.template = TopicTemplate(cfg.topic_template)
         self._unmatched_logged: set[str] = set()
+        self.availability = (
+            cfg.availability_topic.format(site=ctx.site or "site", client_id=self.client_id)
+            if cfg.availability_topic
+            else None
+        )
+        will = (
+            aiomqtt.Will(self.availability, b"offline", qos=1, retain=True)
+            if self.availability
+            else None
+        )
         self.sessions = MqttSessions(
             ctx.broker,
             client_id=self.client_id,
@@ -139,7 +166,10 @@ class MqttSource(Source):
             clean_session=False,
             label=f"source={cfg.name}",
             manual_ack=True,
+            will=will,
         )
+        #: monotonic time of the last message per topic filter
+        self._last_by_filter: dict[str, float] = {}
 
     async def run(self, emit: EmitFrame) -> None:
         """Connect, subscribe and forward every message as a :class:`Frame`; never returns."""
@@ -155,11 +185,17 @@ class MqttSource(Source):
                 self.ctx.broker.port,
                 ",".join(self.cfg.topics),
             )
+            if self.availability:
+                await client.publish(self.availability, b"online", qos=1, retain=True)
             self.ready.set()
             window = asyncio.Semaphore(self.cfg.max_inflight)
             pending: set[asyncio.Future[None]] = set()
+            now = time.monotonic()
+            self._last_by_filter = dict.fromkeys(self.cfg.topics, now)
+            watchdog = asyncio.create_task(self._watch_silence(client))
             try:
                 async for message in client.messages:
+                    self._heard(message)
                     frame = self._frame(message)
                     await window.acquire()
                     committed = asyncio.ensure_future(emit(frame))
@@ -170,12 +206,52 @@ class MqttSource(Source):
             except aiomqtt.MqttError:
                 self.count("disconnects")
                 raise
+            except asyncio.CancelledError:
+                await self._say_offline(client)
+                raise
             finally:
+                watchdog.cancel()
                 self.ready.clear()
                 if pending:  # let frames already handed over reach the spool and be acked
                     await asyncio.wait(pending, timeout=2.0)
 
         await self.sessions.run(session)
+
+    def _heard(self, message: aiomqtt.Message) -> None:
+        now = time.monotonic()
+        for pattern in self._last_by_filter:
+            if message.topic.matches(pattern):
+                self._last_by_filter[pattern] = now
+
+    async def _watch_silence(self, client: aiomqtt.Client) -> None:
+        """Resubscribe every topic filter that stayed silent for ``silence_timeout_s``."""
+        timeout = self.cfg.silence_timeout_s
+        if timeout is None:
+            return
+        while True:
+            await asyncio.sleep(min(timeout / 4, 30.0))
+            now = time.monotonic()
+            for pattern, last in list(self._last_by_filter.items()):
+                if now - last < timeout:
+                    continue
+                log.warning(
+                    "event=mqtt_topic_silent source=%s topic=%r silent_s=%.0f action=resubscribe",
+                    self.name,
+                    pattern,
+                    now - last,
+                )
+                await client.unsubscribe(pattern)
+                await client.subscribe(pattern, qos=self.cfg.qos)
+                self.count("resubscribed")
+                self._last_by_filter[pattern] = now
+
+    async def _say_offline(self, client: aiomqtt.Client) -> None:
+        """A clean stop sends no last will: publish ``offline`` ourselves (best effort)."""
+        if not self.availability:
+            return
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await client.publish(self.availability, b"offline", qos=1, retain=True)
 
     def _committed(
         self,
