@@ -1,4 +1,4 @@
-"""The ``htm-edge`` command line: run, demo, check-config, simulate, score-csv.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, score-csv.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -111,6 +111,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         watchdog.disarm()
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.status import STATUS_FILE, read_status, render_status
+
+    cfg = load_config(args.config)
+    try:
+        doc = read_status(cfg.gateway.data_dir)
+    except FileNotFoundError:
+        print(
+            f"htm-edge: no daemon has written {cfg.gateway.data_dir / STATUS_FILE} "
+            "(is gateway.data_dir right, and did `htm-edge run` start?)",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(doc, sort_keys=True) if args.json else render_status(doc))
+    return 0 if doc["running"] else 1
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from htm_edge.gateway.demo import run_demo
 
@@ -186,6 +203,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="end with one JSON summary line")
     demo.add_argument("--config", type=Path, default=None, help="TOML config (default: embedded)")
     demo.set_defaults(func=_cmd_demo)
+
+    status = sub.add_parser("status", help="health of the running daemon (exit 1 if not running)")
+    status.add_argument("--config", type=Path, default=None, help="TOML config (default: embedded)")
+    status.add_argument("--json", action="store_true", help="print the status as one JSON object")
+    status.set_defaults(func=_cmd_status)
 
     check = sub.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("file", type=Path)

@@ -25,6 +25,7 @@ from htm_edge.collector.protocols.base import Frame, Protocol
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.spool import Spool, SpooledFrame
 from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.gateway.status import DeviceWatch
 
 __all__ = ["Decoder", "ScoreConsumer", "SpoolFollower"]
 
@@ -138,6 +139,7 @@ class ScoreConsumer:
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None],
         batch_frames: int = 2000,
         linger_s: float = 0.05,
+        watch: DeviceWatch | None = None,
     ) -> None:
         self.follower = follower
         self.decoder = decoder
@@ -149,6 +151,7 @@ class ScoreConsumer:
         #: wait this long for a fuller batch: the detectors are vectorised, so a
         #: batch of thousands costs little more than a batch of one
         self.linger_s = linger_s
+        self.watch = watch
 
     async def run(self) -> None:
         """Score until the follower is finished, then end the notifier's queue."""
@@ -164,6 +167,8 @@ class ScoreConsumer:
                     self.health.inc("readings.received", len(decoded))
                     for r in decoded:
                         self.health.seen(r.device_id, r.ts)
+                    if decoded and self.watch is not None:
+                        self.watch.heard(decoded[0].device_id, item.frame.received_at)
                     readings.extend(decoded)
                 events = self.pipeline.process(readings)
                 self.health.inc("readings.scored", sum(1 for r in readings if r.usable))

@@ -38,6 +38,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any
@@ -57,6 +59,7 @@ from htm_edge.gateway.errors import GatewayError, StageFailed
 from htm_edge.gateway.model_state import restore_model_state, save_model_state
 from htm_edge.gateway.settings import HtmConfig
 from htm_edge.gateway.sink_writer import SinkWriter
+from htm_edge.gateway.status import WRITE_EVERY_S, DeviceWatch, write_status
 from htm_edge.gateway.summary import RunSummary, event_dict
 
 __all__ = ["Daemon", "RunSummary"]
@@ -66,7 +69,6 @@ log = logging.getLogger(__name__)
 _RECENT_EVENTS = 1000
 _NOTIFY_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 5.0
-_TRIM_EVERY_S = 5.0
 
 
 class Daemon:
@@ -112,6 +114,8 @@ class Daemon:
         #: the most recent dispatched events (bounded: the daemon runs for months)
         self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
         self.spool: Spool | None = None
+        self.watch = DeviceWatch()
+        self.started_at = time.time()
 
     async def run(self, stop: asyncio.Event) -> RunSummary:
         """Run until ``stop`` is set, drain within the deadline, and return the summary.
@@ -138,7 +142,13 @@ class Daemon:
             if self._restored_seq is not None:
                 start = min(self._restored_seq, spool.head)
             score = ScoreConsumer(
-                SpoolFollower(spool, start), decoder, self.pipeline, dead, self.health, to_notify
+                SpoolFollower(spool, start),
+                decoder,
+                self.pipeline,
+                dead,
+                self.health,
+                to_notify,
+                watch=self.watch,
             )
             writers = [
                 SinkWriter(s, SpoolFollower(spool, spool.cursor(n)), decoder, self.health)
@@ -150,7 +160,7 @@ class Daemon:
                 stages = [tg.create_task(self._notify_stage(to_notify), name="notify")]
                 stages.append(tg.create_task(score.run(), name="score"))
                 stages += [tg.create_task(w.run(), name=w.sink.name) for w in writers]
-                upkeep = tg.create_task(self._upkeep(spool, score), name="spool upkeep")
+                upkeep = tg.create_task(self._upkeep(spool, score, writers), name="upkeep")
                 source_tasks = [
                     tg.create_task(src.run(_emitter(spool, src.name)), name=src.name)
                     for src in self.sources
@@ -199,16 +209,33 @@ class Daemon:
                 ) from exc
             opened.append(sink)
 
-    async def _upkeep(self, spool: Spool, score: ScoreConsumer) -> None:
-        """Trim the spool every few seconds; checkpoint the scorer every ``checkpoint_s``."""
+    async def _upkeep(self, spool: Spool, score: ScoreConsumer, writers: list[SinkWriter]) -> None:
+        """Every few seconds: trim the spool, check staleness, write the status file;
+        every ``spool.checkpoint_s``: checkpoint the scorer."""
         loop = asyncio.get_running_loop()
         next_checkpoint = loop.time() + self.cfg.spool.checkpoint_s
         while True:
-            await asyncio.sleep(_TRIM_EVERY_S)
             await spool.trim()
+            now = time.time()
+            stale = self.watch.check(now, self.health)
+            behind = {ScoreConsumer.NAME: max(0, spool.head - score.follower.position)}
+            behind.update({SinkWriter.consumer_name(w.sink): w.behind for w in writers})
+            doc = {
+                "written_at": now,
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "counters": self.health.snapshot(),
+                "gauges": dict(self.health.gauges),
+                "sources": {s.name: s.ready.is_set() for s in self.sources},
+                "behind": behind,
+                "devices": self.watch.snapshot(now),
+                "stale": stale,
+            }
+            await asyncio.to_thread(write_status, self.data_dir, doc)
             if loop.time() >= next_checkpoint:
                 next_checkpoint = loop.time() + self.cfg.spool.checkpoint_s
                 await self._checkpoint(spool, score)
+            await asyncio.sleep(WRITE_EVERY_S)
 
     async def _checkpoint(self, spool: Spool, score: ScoreConsumer) -> None:
         """Save model state with its spool position, then let the spool release what it covers."""
