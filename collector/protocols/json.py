@@ -6,6 +6,9 @@ One message carries one device's signals at one time::
      "signals": {"helium_level_pct": 81.2, "coldhead_k": 4.21},
      "units": {"helium_level_pct": "%", "coldhead_k": "K"}}
 
+A payload may also be a JSON array of such objects (a batch, up to 10,000):
+one message then carries several samples, of one device or several.
+
 ``ts`` is UTC epoch seconds, inside the plausible window (not before 2000, not
 more than a day ahead of the gateway clock by default). A signal value of
 ``null`` or ``NaN`` (also ``Infinity``) is a device saying "no valid value":
@@ -46,6 +49,9 @@ from htm_edge.collector.reading import Quality, Reading
 from htm_edge.config.base import PluginConfig
 
 __all__ = ["JsonProtocol", "JsonProtocolConfig"]
+
+#: most messages one batch payload may hold
+_MAX_BATCH = 10_000
 
 
 class JsonProtocolConfig(PluginConfig):
@@ -104,11 +110,22 @@ class JsonProtocol(Protocol):
                 f"payload of {len(frame.payload)} bytes is over max_bytes ({self.max_bytes})"
             )
         doc = _loads(frame.payload)
-        if not isinstance(doc, dict):
-            raise DecodeError("payload must be a JSON object")
         hint = frame.hint_device_id
         if hint is not None:
             check_device_id(hint, "topic")
+        if isinstance(doc, list):  # a batch: several samples in one message
+            if not doc or len(doc) > _MAX_BATCH:
+                raise DecodeError(f"a batch must hold 1 to {_MAX_BATCH} messages, got {len(doc)}")
+            readings: list[Reading] = []
+            for i, item in enumerate(doc):
+                readings.extend(self._sample(item, hint, f"[{i}]"))
+            return readings
+        return self._sample(doc, hint, "")
+
+    def _sample(self, doc: Any, hint: str | None, where: str) -> list[Reading]:
+        """The readings of one message object (``where`` locates it inside a batch)."""
+        if not isinstance(doc, dict):
+            raise DecodeError(f"payload{where} must be a JSON object (or an array of them)")
         device_id = doc.get("device_id", hint)
         if device_id is None:
             raise DecodeError("'device_id' is missing (and the topic names no device)")

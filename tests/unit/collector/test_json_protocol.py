@@ -117,3 +117,26 @@ def test_encode_refuses_mixed_devices_and_the_registry_names_valid_types() -> No
     assert PROTOCOLS["json"] is JsonProtocol
     with pytest.raises(UnknownTypeError, match="unknown protocol type 'hl7'; valid types: json"):
         PROTOCOLS["hl7"]
+
+
+def test_a_batch_carries_several_samples_and_one_bad_sample_rejects_it_whole() -> None:
+    batch = [
+        {"device_id": "MR-01", "ts": TS, "signals": {"a": 1}},
+        {"device_id": "MR-01", "ts": TS + 60, "signals": {"a": 2}},
+        {"device_id": "CT-02", "ts": TS, "signals": {"b": 3}, "units": {"b": "K"}},
+    ]
+    readings = codec.parse(frame(json.dumps(batch).encode()))
+    assert [(r.device_id, r.signal, r.value, r.ts) for r in readings] == [
+        ("MR-01", "a", 1.0, TS),
+        ("MR-01", "a", 2.0, TS + 60),
+        ("CT-02", "b", 3.0, TS),
+    ]
+    with pytest.raises(DecodeError, match=r"\[1\]|'ts'"):
+        codec.parse(
+            frame(json.dumps([batch[0], {"device_id": "MR-01", "signals": {"a": 1}}]).encode())
+        )
+    with pytest.raises(DecodeError, match="batch must hold 1 to"):
+        codec.parse(frame(b"[]"))
+    # a topic names one device: every sample of the batch must be that device's
+    with pytest.raises(DecodeError, match="does not match the topic"):
+        codec.parse(frame(json.dumps(batch).encode(), hint="MR-01"))
