@@ -231,7 +231,8 @@ class Influxd(ServerProcess):
         status, _, body = http(
             "POST", f"{self.url}/query", urllib.parse.urlencode(params).encode(), headers
         )
-        data: Any = json.loads(body)
+        # "-0" is a float that lost its point in Go's JSON; every other integer is an int
+        data: Any = json.loads(body, parse_int=lambda s: -0.0 if s == "-0" else int(s))
         if status != 200:
             raise RuntimeError(f"influxd /query {q!r}: HTTP {status}: {data}")
         return data
