@@ -154,11 +154,16 @@ class InfluxDbV2Sink(Sink):
             raise ConnectionError(f"{self.label}: cannot write to {self.cfg.url}: {exc}") from exc
 
     def _reconcile(self, readings: int, encoded: Encoded) -> None:
-        """Count the write; raise if the body does not account for the batch."""
-        if len(encoded.lines) != encoded.points or encoded.fields + encoded.omitted > readings:
+        """Count the write; raise if the body did not account for every reading of the batch."""
+        if (
+            len(encoded.lines) != encoded.points
+            or encoded.fields + encoded.omitted != encoded.readings
+            or encoded.readings > readings
+        ):
             raise RuntimeError(
-                f"{self.label}: a batch of {readings} readings encoded as {encoded.points} points "
-                f"with {encoded.fields} fields and {encoded.omitted} omitted: encoder bug"
+                f"{self.label}: a batch of {readings} readings ({encoded.readings} distinct) "
+                f"went out as {len(encoded.lines)} lines for {encoded.points} points with "
+                f"{encoded.fields} fields and {encoded.omitted} omitted: encoder bug"
             )
         health = self.ctx.health
         health.inc(f"sink.{self.name}.points", encoded.points)

@@ -42,7 +42,7 @@ escape ``,``, ``=`` and space. Backslashes differ by server: the v2 write API
 (InfluxDB 2.x/3.x, VictoriaMetrics) reads ``\\\\`` as one backslash, so the
 v2 dialect escapes them; InfluxDB 1.x keeps backslashes literally and cannot
 store one before a special character or at the end of a name, so the v1
-dialect rejects those (as both dialects reject line breaks) with
+dialect rejects those (as both dialects reject line breaks and lone surrogates) with
 :class:`ValueError`. Device ids and signal names never hold such characters
 (protocols validate them); ``gateway.site`` and ``measurement`` are checked
 when a sink is built.
@@ -120,6 +120,10 @@ def scale_ns(ns: int, precision: Precision) -> int:
 def _escape(text: str, special: str, dialect: Dialect, what: str) -> str:
     if "\n" in text or "\r" in text:
         raise ValueError(f"{what} {text!r}: line protocol cannot carry a line break")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {text!r}: not valid Unicode (a lone surrogate)") from None
     if dialect == "v2":
         text = text.replace("\\", "\\\\")
     elif "\\" in text:
@@ -180,11 +184,12 @@ def check_names(site: str, measurement: str, dialect: Dialect) -> None:
 class Encoded:
     """A batch as line protocol, with the counts to reconcile a write against it.
 
-    ``fields + omitted`` is the number of distinct (device, signal, timestamp)
-    readings of the batch.
+    ``fields + omitted == readings``: every distinct reading is written or counted.
     """
 
     lines: list[bytes]
+    #: distinct (device, signal, timestamp) readings of the batch
+    readings: int
     #: points (lines): distinct (device, timestamp) pairs with at least one field
     points: int
     #: field values written
@@ -215,9 +220,11 @@ def encode_points(
     """
     values: dict[tuple[str, int], dict[str, float]] = {}
     omitted: set[tuple[str, str, int]] = set()
+    distinct: set[tuple[str, str, int]] = set()
     for r in batch:
         ts = scale_ns(to_ns(r.ts), precision)
         point = values.setdefault((r.device_id, ts), {})
+        distinct.add((r.device_id, r.signal, ts))
         if _writable(r):
             point[r.signal] = r.value
             omitted.discard((r.device_id, r.signal, ts))
@@ -246,4 +253,6 @@ def encode_points(
         )
         lines.append(prefix + body.encode() + f" {ts}".encode())
         fields += len(point)
-    return Encoded(lines=lines, points=len(lines), fields=fields, omitted=len(omitted))
+    return Encoded(
+        lines=lines, readings=len(distinct), points=len(lines), fields=fields, omitted=len(omitted)
+    )
