@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh Debian machine, then run the whole suite:
-# Debian's mosquitto and influxdb (real servers the integration tests spawn on loopback
-# ports), a virtualenv with .[test,dev], then ruff, mypy and pytest.
+# Debian's mosquitto, influxdb and victoria-metrics (real servers the integration tests
+# spawn on loopback ports), a virtualenv with .[test,dev], then ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || missing+=(influxdb)
+command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing Debian packages: ${missing[*]}"
     sudo=""

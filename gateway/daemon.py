@@ -151,7 +151,12 @@ class Daemon:
                 watch=self.watch,
             )
             writers = [
-                SinkWriter(s, SpoolFollower(spool, spool.cursor(n)), decoder, self.health)
+                SinkWriter(
+                    s,
+                    self.health,
+                    follower=SpoolFollower(spool, spool.cursor(n)),
+                    decoder=decoder,
+                )
                 for s, n in zip(self.sinks, writers_of, strict=True)
             ]
             async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tg:
@@ -261,7 +266,9 @@ class Daemon:
         await asyncio.wait(source_tasks, timeout=_CLOSE_TIMEOUT_S)
         final = spool.head
         followers = {ScoreConsumer.NAME: score.follower}
-        followers.update({SinkWriter.consumer_name(w.sink): w.follower for w in writers})
+        for w in writers:
+            assert w.follower is not None  # the daemon always builds writers with one
+            followers[SinkWriter.consumer_name(w.sink)] = w.follower
         for follower in followers.values():
             follower.final = final
         try:

@@ -62,13 +62,17 @@ class GatewayConfig(StrictModel):
         return TimestampPolicy(self.timestamp_earliest, self.timestamp_max_ahead_s)
 
 
+def _default_sinks() -> list[SinkConfig]:
+    return [SqliteSinkConfig()]
+
+
 class HtmConfig(StrictModel):
     """The whole configuration tree."""
 
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     sources: list[SourceConfig] = Field(default_factory=lambda: [MqttSourceConfig()])
-    sinks: list[SinkConfig] = Field(default_factory=lambda: [SqliteSinkConfig()])
+    sinks: list[SinkConfig] = Field(default_factory=lambda: _default_sinks())
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)

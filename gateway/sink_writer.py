@@ -1,42 +1,94 @@
-"""One sink's stage: follow the spool with the sink's own cursor, write, retry with backoff.
+"""One sink's stage: follow the spool with the sink's own cursor, write, retry as the sink says.
 
 The writer reads frames after its cursor, decodes them (frames that do not
-decode are skipped: the scoring consumer dead-letters them), writes up to
-``batch_size`` readings at a time and then moves its cursor, durably, past the
-frames it wrote. A sink that keeps failing is retried forever with full-jitter
-exponential backoff (0.1 s up to 30 s) and counted (``sink.<name>.write_errors``);
-it falls behind alone and the spool keeps its frames until it catches up.
-A crash between a write and the cursor update means those readings are
-written again after the restart, which every sink absorbs (idempotent writes).
+decode are skipped: the scoring consumer dead-letters them; the decoder
+reuses what the scorer decoded), writes their readings and then moves its
+cursor, durably, past those frames. A crash between a write and the cursor
+update means those readings are written again after the restart, which every
+sink absorbs (idempotent writes).
+
+A write that fails is retried until it succeeds; what the sink raised
+decides how (:class:`~htm_edge.collector.sinks.base.SinkError`):
+
+* **any other exception**: full-jitter exponential backoff (0.1 s doubling up
+  to ``backoff_max_s``, 30 s by default), logged and counted per attempt
+  (``sink.<name>.write_errors``);
+* ``too_large``: the batch is written in halves, recursively, down to single
+  readings (``sink.<name>.splits``); a single reading the server still
+  refuses is dropped, logged and counted (``sink.<name>.dropped_too_large``),
+  since no retry can ever store it and it would block the sink for good;
+* ``retry_after_s``: the next attempt waits that long (capped at
+  ``retry_after_max_s``) instead of the backoff;
+* ``configuration``: logged once per episode (an episode ends with the next
+  successful write) and counted (``sink.<name>.config_errors``); the batch is
+  kept and retried at the slowest rate (``backoff_max_s``) until an operator
+  fixes the token or rights.
+
+The sink falls behind alone: the spool keeps its frames until it catches
+up. Stop cancels the wait between retries; the cursor stays where it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
+import random
+from collections.abc import Awaitable, Callable, Sequence
 
 from htm_edge.collector.health import Health
 from htm_edge.collector.reading import Reading
-from htm_edge.collector.sinks import Sink
+from htm_edge.collector.sinks import Sink, SinkError
 from htm_edge.gateway.consumers import Decoder, SpoolFollower
 
 __all__ = ["SinkWriter"]
 
 log = logging.getLogger(__name__)
 
+_BACKOFF_MIN_S = 0.1
+
 
 class SinkWriter:
-    """The stage that feeds ``sink`` from the spool."""
+    """The stage that feeds ``sink`` from the spool.
+
+    Parameters
+    ----------
+    sink, health:
+        The sink to feed and the counters to count into.
+    follower, decoder:
+        Where :meth:`run` reads from (its cursor in the spool) and how it
+        decodes; :meth:`write` alone needs neither.
+    backoff_max_s:
+        The longest wait between attempts, and the rate of retries after a
+        configuration error.
+    retry_after_max_s:
+        The longest wait a server's ``Retry-After`` can impose.
+    sleep, rng:
+        Injected for tests (``asyncio.sleep`` and a seeded ``random.Random``).
+    """
 
     def __init__(
-        self, sink: Sink, follower: SpoolFollower, decoder: Decoder, health: Health
+        self,
+        sink: Sink,
+        health: Health,
+        *,
+        follower: SpoolFollower | None = None,
+        decoder: Decoder | None = None,
+        backoff_max_s: float = 30.0,
+        retry_after_max_s: float = 300.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.sink = sink
+        self.health = health
         self.follower = follower
         self.decoder = decoder
-        self.health = health
+        self.backoff_max_s = backoff_max_s
+        self.retry_after_max_s = retry_after_max_s
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
         self._writing = 0
+        #: True from a configuration error until the next successful write
+        self._config_episode = False
 
     @staticmethod
     def consumer_name(sink: Sink) -> str:
@@ -44,46 +96,116 @@ class SinkWriter:
         return f"sink:{sink.name}"
 
     @property
+    def unwritten(self) -> int:
+        """Readings of the write in progress not yet stored."""
+        return self._writing
+
+    @property
     def behind(self) -> int:
         """Frames in the spool this sink has not written yet."""
+        if self.follower is None:
+            return 0
         return max(0, self.follower.spool.head - self.follower.position)
 
+    def _count(self, what: str, n: int = 1) -> None:
+        self.health.inc(f"sink.{self.sink.name}.{what}", n)
+
     async def run(self) -> None:
-        """Write until the follower is finished."""
-        cfg = self.sink.cfg
-        spool = self.follower.spool
+        """Write what the spool holds for this sink until the follower is finished."""
+        if self.follower is None or self.decoder is None:
+            raise RuntimeError("SinkWriter.run needs a spool follower and a decoder")
+        follower, cfg = self.follower, self.sink.cfg
         name = self.consumer_name(self.sink)
-        while frames := await self.follower.next(cfg.batch_size, cfg.flush_interval_s):
+        while frames := await follower.next(cfg.batch_size, cfg.flush_interval_s):
             batch: list[Reading] = []
             for item in frames:
                 decoded = self.decoder.decode(item, report=False)
                 if not isinstance(decoded, str):
                     batch.extend(decoded)
             if batch:
-                self._writing = len(batch)
-                await self._write(batch)
-                self._writing = 0
-                self.health.inc(f"sink.{self.sink.name}.written", len(batch))
-            self.follower.position = frames[-1].seq
-            await spool.set_cursor(name, self.follower.position)
+                self._count("written", await self.write(batch))
+            follower.position = frames[-1].seq
+            await follower.spool.set_cursor(name, follower.position)
 
-    def _failed(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        self.health.inc(f"sink.{self.sink.name}.write_errors")
-        log.error(
-            "event=sink_write_failed sink=%s readings=%d error=%r retry_in_s=%.1f",
-            self.sink.name,
-            self._writing,
-            str(exc),
-            wait,
-        )
+    async def write(self, batch: Sequence[Reading]) -> int:
+        """Write ``batch`` until it is stored; return how many readings were (not dropped)."""
+        self._writing += len(batch)
+        chunks: list[Sequence[Reading]] = [batch]  # a stack: the first half on top
+        written = 0
+        failures = 0
+        while chunks:
+            chunk = chunks.pop()
+            try:
+                await self.sink.write(chunk)
+            except SinkError as exc:
+                if exc.too_large:
+                    chunks.extend(self._split(chunk, exc))
+                    continue
+                failures += 1
+                await self._failed(chunk, exc, failures)
+                chunks.append(chunk)
+                continue
+            except Exception as exc:
+                failures += 1
+                await self._failed(chunk, exc, failures)
+                chunks.append(chunk)
+                continue
+            written += len(chunk)
+            self._writing -= len(chunk)
+            failures = 0
+            if self._config_episode:
+                self._config_episode = False
+                log.warning("event=sink_config_error_cleared sink=%s", self.sink.name)
+        return written
 
-    async def _write(self, batch: list[Reading]) -> None:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_random_exponential(multiplier=0.1, max=30.0),
-            before_sleep=self._failed,
-        ):
-            with attempt:
-                await self.sink.write(batch)
+    def _split(self, chunk: Sequence[Reading], exc: SinkError) -> list[Sequence[Reading]]:
+        """The halves of ``chunk``, second first (a stack), or none when it cannot be split."""
+        if len(chunk) <= 1:
+            self._writing -= len(chunk)
+            self._count("dropped_too_large", len(chunk))
+            log.error(
+                "event=sink_reading_dropped sink=%s reason=too_large readings=%d error=%r",
+                self.sink.name,
+                len(chunk),
+                str(exc),
+            )
+            return []
+        self._count("splits")
+        middle = len(chunk) // 2
+        return [chunk[middle:], chunk[:middle]]
+
+    def _wait_for(self, exc: Exception, failures: int) -> float:
+        """Seconds until the next attempt after the ``failures``-th failure in a row."""
+        if isinstance(exc, SinkError) and exc.configuration:
+            return self.backoff_max_s
+        if isinstance(exc, SinkError) and exc.retry_after_s is not None:
+            return min(max(0.0, exc.retry_after_s), self.retry_after_max_s)
+        ceiling = min(self.backoff_max_s, _BACKOFF_MIN_S * 2.0 ** min(failures - 1, 60))
+        return self._rng.uniform(0.0, ceiling)
+
+    async def _failed(self, chunk: Sequence[Reading], exc: Exception, failures: int) -> None:
+        """Count and log a failed attempt, then wait before the next."""
+        wait = self._wait_for(exc, failures)
+        self._count("write_errors")
+        name = self.sink.name
+        if isinstance(exc, SinkError) and exc.configuration:
+            if not self._config_episode:
+                self._config_episode = True
+                self._count("config_errors")
+                log.error(
+                    "event=sink_config_error sink=%s readings=%d error=%r retry_every_s=%.0f "
+                    "hint=readings are kept; fix the setting named in the error",
+                    name,
+                    self.unwritten,
+                    str(exc),
+                    wait,
+                )
+        else:
+            log.error(
+                "event=sink_write_failed sink=%s readings=%d error=%r retry_in_s=%.1f",
+                name,
+                len(chunk),
+                str(exc),
+                wait,
+            )
+        await self._sleep(wait)

@@ -1,8 +1,9 @@
 """Sinks: durable destinations of readings, selected by ``type`` in ``[[sinks]]``.
 
 To add one: write ``<key>.py`` with a :class:`Sink` subclass and its config
-section (with ``name``, ``batch_size``, ``flush_interval_s`` and ``max_pending``),
+section (with ``name``, ``batch_size`` and ``flush_interval_s``),
 and add both below; the sink conformance suite then runs on it.
+``line_protocol`` and ``http_errors`` are helpers the InfluxDB sinks share.
 """
 
 from typing import Annotated
@@ -10,13 +11,25 @@ from typing import Annotated
 from pydantic import Field
 
 from htm_edge.collector.sinks.base import Sink, SinkError
+from htm_edge.collector.sinks.influxdb_v1 import InfluxDbV1Sink, InfluxDbV1SinkConfig
+from htm_edge.collector.sinks.influxdb_v2 import InfluxDbV2Sink, InfluxDbV2SinkConfig
 from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig
 from htm_edge.config.registry import Registry
 
-__all__ = ["SINKS", "Sink", "SinkConfig", "SinkError", "SqliteSink"]
+__all__ = [
+    "SINKS",
+    "InfluxDbV1Sink",
+    "InfluxDbV2Sink",
+    "Sink",
+    "SinkConfig",
+    "SinkError",
+    "SqliteSink",
+]
 
 #: the tagged union of every sink's config section
-SinkConfig = Annotated[SqliteSinkConfig, Field(discriminator="type")]
+SinkConfig = Annotated[
+    SqliteSinkConfig | InfluxDbV1SinkConfig | InfluxDbV2SinkConfig, Field(discriminator="type")
+]
 
 #: config ``type`` -> sink class
-SINKS: Registry[Sink] = Registry("sink", [SqliteSink], SinkConfig)
+SINKS: Registry[Sink] = Registry("sink", [SqliteSink, InfluxDbV1Sink, InfluxDbV2Sink], SinkConfig)

@@ -10,8 +10,10 @@ Lessons from peer tools (domain.md §5) shape it:
   shared :class:`htm_edge.collector.mqtt_client.MqttSessions`.
 
 Availability: the source publishes ``online`` (retained) to its
-``availability_topic`` when subscribed, ``offline`` when it stops, and leaves
-``offline`` as its last will for a crash or a lost link.
+``availability_topic`` (outside the ``htm/`` telemetry tree by default) when
+subscribed, ``offline`` when it stops, and leaves ``offline`` as its last will
+for a crash or a lost link. Its own status, if a wide subscription brings it
+back, is not telemetry and is skipped.
 
 Silent subscriptions: a broker or bridge can keep a connection up while a
 subscription delivers nothing (Telegraf #16038, #6232). When a topic filter
@@ -111,7 +113,7 @@ class MqttSourceConfig(PluginConfig):
         default=1000, ge=1, le=65535, description="messages waiting for their spool commit"
     )
     availability_topic: str | None = Field(
-        default="htm/{site}/gateway/{client_id}/status",
+        default="htm-edge/{site}/{client_id}/status",
         description="online/offline (retained, last will); {site} and {client_id} are filled in",
     )
     silence_timeout_s: float | None = Field(
@@ -195,6 +197,9 @@ class MqttSource(Source):
             watchdog = asyncio.create_task(self._watch_silence(client))
             try:
                 async for message in client.messages:
+                    if message.topic.value == self.availability:
+                        ack(client, message)  # our own status, seen through a wide filter
+                        continue
                     self._heard(message)
                     frame = self._frame(message)
                     await window.acquire()

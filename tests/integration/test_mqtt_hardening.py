@@ -198,7 +198,7 @@ def test_availability_is_online_then_offline_by_last_will_after_a_kill(
     )
     daemon = DaemonProcess(config, tmp_path / "daemon.log")
     daemon.start()
-    topic = "htm/avail/gateway/+/status"
+    topic = "htm-edge/avail/+/status"
     try:
         daemon.wait_for_log("event=mqtt_connected")
         assert asyncio.run(retained(mosquitto, topic)) == b"online"

@@ -1,7 +1,9 @@
 """Every plugin ships a sample config beside its code, and ``check-config`` accepts it.
 
 The sample must show every key of the plugin's section, so it doubles as the
-plugin's reference (as Telegraf's ``sample.conf`` files do).
+plugin's reference (as Telegraf's ``sample.conf`` files do). Secrets a sample
+reads from the environment (``{ env = "NAME" }``) are set for the check, as an
+operator would export them.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ def sample_of(cls: type) -> Path:
 
 @pytest.mark.parametrize("cls", PLUGINS, ids=lambda c: f"{c.__module__}")
 def test_plugin_has_a_sample_that_check_config_accepts(
-    cls: type, capsys: pytest.CaptureFixture[str]
+    cls: type, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sample = sample_of(cls)
     assert sample.is_file(), f"write {sample}"
+    for variable in re.findall(r'\benv\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)"', sample.read_text()):
+        monkeypatch.setenv(variable, "sample-secret")
     assert main(["check-config", str(sample)]) == 0, capsys.readouterr().err
     text = sample.read_text()
     assert f'type = "{cls.type_name}"' in text

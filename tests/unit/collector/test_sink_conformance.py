@@ -1,5 +1,9 @@
 """Conformance suite of the ``Sink`` role, run on every registered sink and on the test fake.
 
+The InfluxDB sinks run against real servers (Debian's ``influxd`` and
+``victoria-metrics``, one per session, spawned on loopback ports); each test
+keeps apart by database name or ``site`` tag.
+
 * registry key = module name = config ``type``;
 * a write is stored; replaying it stores nothing twice (idempotent);
 * a failure is raised to the caller, never swallowed (write before open,
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,28 +28,68 @@ import pytest
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.reading import Quality, Reading
 from htm_edge.collector.sinks import SINKS, Sink
+from htm_edge.collector.sinks.influxdb_v1 import InfluxDbV1SinkConfig
+from htm_edge.collector.sinks.influxdb_v2 import InfluxDbV2SinkConfig
 from htm_edge.collector.sinks.sqlite import SqliteSink, SqliteSinkConfig, count_readings
 from tests.fakes.plugins import MemorySink
+from tests.servers import Influxd, VictoriaMetrics
 
 NOW = 1_767_225_600.0
+TAGS = {"time", "device_id", "modality", "site"}
 
 
-def _sqlite(tmp: Path) -> tuple[Sink, Callable[[], int]]:
+@dataclass
+class Built:
+    """A sink under test, how to count the readings it stored, and what it stores."""
+
+    sink: Sink
+    count: Callable[[], int]
+    #: True when a NaN reading is stored (SQLite: as NULL); line protocol omits it
+    stores_invalid: bool = True
+
+
+def _sqlite(tmp: Path, request: pytest.FixtureRequest) -> Built:
     sink = SINKS.build(SqliteSinkConfig(name="conf"), IngestContext(data_dir=tmp))
-    return sink, lambda: count_readings(tmp / "readings.sqlite")
+    return Built(sink, lambda: count_readings(tmp / "readings.sqlite"))
 
 
-def _memory(tmp: Path) -> tuple[Sink, Callable[[], int]]:
+def _memory(tmp: Path, request: pytest.FixtureRequest) -> Built:
     sink = MemorySink(SqliteSinkConfig(name="conf"), IngestContext(data_dir=tmp))
-    return sink, lambda: len(sink.rows)
+    return Built(sink, lambda: len(sink.rows))
+
+
+def _influxdb_v1(tmp: Path, request: pytest.FixtureRequest) -> Built:
+    server: Influxd = request.getfixturevalue("influxd_shared")
+    db = f"conf_{uuid.uuid4().hex[:8]}"
+    cfg = InfluxDbV1SinkConfig(name="conf", url=server.url, database=db, create_database=True)
+    sink = SINKS.build(cfg, IngestContext(data_dir=tmp, site="conformance"))
+
+    def count() -> int:
+        return sum(len(set(row) - TAGS) for row in server.rows(db))
+
+    return Built(sink, count, stores_invalid=False)
+
+
+def _influxdb_v2(tmp: Path, request: pytest.FixtureRequest) -> Built:
+    server: VictoriaMetrics = request.getfixturevalue("victoria_shared")
+    site = f"conf-{uuid.uuid4().hex[:8]}"
+    cfg = InfluxDbV2SinkConfig(name="conf", url=server.url, org="o", bucket="b")
+    sink = SINKS.build(cfg, IngestContext(data_dir=tmp, site=site))
+
+    def count() -> int:
+        return sum(len(s["values"]) for s in server.export(f'{{site="{site}"}}'))
+
+    return Built(sink, count, stores_invalid=False)
 
 
 #: how to build each sink under test and count what it stored
-HARNESSES: dict[str, Callable[[Path], tuple[Sink, Callable[[], int]]]] = {
+HARNESSES: dict[str, Callable[[Path, pytest.FixtureRequest], Built]] = {
     "sqlite": _sqlite,
     "memory (test fake)": _memory,
+    "influxdb_v1": _influxdb_v1,
+    "influxdb_v2": _influxdb_v2,
 }
-REGISTERED = {"sqlite"}
+REGISTERED = {"sqlite", "influxdb_v1", "influxdb_v2"}
 
 
 def batch(n: int = 50) -> list[Reading]:
@@ -63,9 +109,14 @@ def test_every_registered_sink_has_a_harness() -> None:
         assert cls.config_model().type == type_name
 
 
+@pytest.fixture
+def built(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Built:
+    return HARNESSES[name](tmp_path, request)
+
+
 @PARAMS
-def test_writes_are_stored_and_replays_are_idempotent(name: str, tmp_path: Path) -> None:
-    sink, count = HARNESSES[name](tmp_path)
+def test_writes_are_stored_and_replays_are_idempotent(built: Built) -> None:
+    sink = built.sink
 
     async def go() -> None:
         await sink.open()
@@ -75,12 +126,12 @@ def test_writes_are_stored_and_replays_are_idempotent(name: str, tmp_path: Path)
         await sink.close()
 
     asyncio.run(go())
-    assert count() == 51
+    assert built.count() == (51 if built.stores_invalid else 50)
 
 
 @PARAMS
-def test_writing_before_open_or_after_close_raises(name: str, tmp_path: Path) -> None:
-    sink, _ = HARNESSES[name](tmp_path)
+def test_writing_before_open_or_after_close_raises(built: Built) -> None:
+    sink = built.sink
 
     async def go() -> None:
         with pytest.raises(RuntimeError):
@@ -101,9 +152,10 @@ def test_sqlite_open_failure_is_raised(tmp_path: Path) -> None:
         asyncio.run(sink.open())
 
 
-def test_sqlite_close_waits_for_writes_in_flight(tmp_path: Path) -> None:
+@PARAMS
+def test_close_waits_for_writes_in_flight(built: Built) -> None:
     """Many concurrent writes and a close: no crash, every started write completes or raises."""
-    sink = SqliteSink(SqliteSinkConfig(), IngestContext(data_dir=tmp_path))
+    sink = built.sink
 
     async def go() -> list[BaseException | None]:
         await sink.open()
@@ -115,7 +167,7 @@ def test_sqlite_close_waits_for_writes_in_flight(tmp_path: Path) -> None:
     results = asyncio.run(go())
     for result in results:
         assert result is None or isinstance(result, RuntimeError), result
-    assert count_readings(tmp_path / "readings.sqlite") in (0, 501)
+    assert built.count() in (0, 501 if built.stores_invalid else 500)
     assert any(r is None for r in results) or all(isinstance(r, RuntimeError) for r in results)
 
 
