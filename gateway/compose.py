@@ -126,9 +126,13 @@ def build_components(
     """
     ctx = ingest_context(cfg, health)
     alerting_ctx = AlertingContext(console=console)
+    sources = [SOURCES.build(s, ctx) for s in cfg.sources]
+    protocols = {s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources}
+    for source in sources:  # byte streams need the deframer; patient data is redacted at the source
+        source.attach(protocols[source.name])
     return Components(
-        sources=[SOURCES.build(s, ctx) for s in cfg.sources],
-        protocols={s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources},
+        sources=sources,
+        protocols=protocols,
         sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
         pipeline=build_pipeline(cfg, scorer),
         notifiers=(

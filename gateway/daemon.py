@@ -43,7 +43,7 @@ from typing import Any
 
 from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder
-from htm_edge.collector.deadletter import DeadLetterStore
+from htm_edge.collector.deadletter import DeadLetterStore, carries_patient_data, redacted
 from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.health import Health
 from htm_edge.collector.private import private_dir
@@ -282,11 +282,19 @@ class Daemon:
             return str(exc)[:_REASON_CHARS]
         except Exception as exc:  # a protocol bug must not take the daemon down
             kind = type(exc).__name__
+            private = carries_patient_data(protocol)  # its message may quote the payload
             self.health.inc("frames.decoder_errors")
             if kind not in self._decoder_errors_logged:
                 self._decoder_errors_logged.add(kind)
-                log.exception("event=decoder_error protocol=%s source=%s", protocol.type_name, name)
-            return f"{kind} in protocol {protocol.type_name!r}: {exc}"[:_REASON_CHARS]
+                log.error(
+                    "event=decoder_error protocol=%s source=%s error=%s",
+                    protocol.type_name,
+                    name,
+                    kind,
+                    exc_info=not private,
+                )
+            detail = "" if private else f": {exc}"
+            return f"{kind} in protocol {protocol.type_name!r}{detail}"[:_REASON_CHARS]
 
     async def _decode_stage(
         self,
@@ -300,7 +308,7 @@ class Daemon:
             self.health.inc("frames.received")
             readings = self._decode(name, frame)
             if isinstance(readings, str):
-                await self._dead_letter(dead, frame, readings)
+                await self._dead_letter(dead, name, frame, readings)
                 continue
             self.health.inc("readings.received", len(readings))
             for reading in readings:
@@ -312,9 +320,13 @@ class Daemon:
         for buf in buffers:
             buf.close()
 
-    async def _dead_letter(self, dead: DeadLetterStore, frame: Frame, reason: str) -> None:
+    async def _dead_letter(
+        self, dead: DeadLetterStore, name: str, frame: Frame, reason: str
+    ) -> None:
         self.health.inc("frames.malformed")
+        self.health.inc(f"source.{name}.dead_letters")
         log.warning("event=malformed_frame source=%s error=%r", frame.source[:200], reason)
+        frame = redacted(self.protocols[name], frame, self.health)
         try:
             await asyncio.to_thread(dead.put, frame, reason)
         except Exception as exc:  # a full disk must not stop ingest; say what was not kept

@@ -61,12 +61,16 @@ class GatewayConfig(StrictModel):
         return TimestampPolicy(self.timestamp_earliest, self.timestamp_max_ahead_s)
 
 
+def _default_sources() -> list[SourceConfig]:
+    return [MqttSourceConfig()]
+
+
 class HtmConfig(StrictModel):
     """The whole configuration tree."""
 
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
-    sources: list[SourceConfig] = Field(default_factory=lambda: [MqttSourceConfig()])
+    sources: list[SourceConfig] = Field(default_factory=lambda: _default_sources())
     sinks: list[SinkConfig] = Field(default_factory=lambda: [SqliteSinkConfig()])
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
