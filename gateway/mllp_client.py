@@ -61,6 +61,13 @@ class MllpClient:
             with contextlib.suppress(OSError, TimeoutError):
                 await asyncio.wait_for(self._writer.wait_closed(), 2.0)
 
+    @property
+    def local_address(self) -> tuple[str, int]:
+        """This end's (host, port): what the listener sees as the peer."""
+        assert self._writer is not None, "use 'async with MllpClient(...)'"
+        host, port = self._writer.get_extra_info("sockname")[:2]
+        return str(host), int(port)
+
     async def write(self, data: bytes) -> None:
         """Send raw bytes (split or joined frames, garbage) without waiting for anything."""
         assert self._writer is not None, "use 'async with MllpClient(...)'"
