@@ -19,7 +19,7 @@ from htm_edge.alerting.notifiers import NOTIFIERS, Notifier
 from htm_edge.alerting.rules import RULES
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.health import Health
-from htm_edge.collector.protocols import PROTOCOLS, Protocol
+from htm_edge.collector.protocols import PROTOCOLS, Protocol, ProtocolConfig
 from htm_edge.collector.sinks import SINKS, Sink
 from htm_edge.collector.sources import SOURCES, Source
 from htm_edge.config.errors import ConfigError
@@ -33,6 +33,7 @@ __all__ = [
     "DeviceDirectory",
     "build_components",
     "build_pipeline",
+    "build_protocol",
     "ingest_context",
 ]
 
@@ -95,6 +96,13 @@ def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
         broker_password=password,
         timestamps=cfg.gateway.timestamp_policy(),
     )
+
+
+def build_protocol(
+    section: ProtocolConfig, health: Health, cfg: HtmConfig | None = None
+) -> Protocol:
+    """One protocol for its section, outside a daemon (``htm-edge decode``)."""
+    return PROTOCOLS.build(section, ingest_context(cfg or HtmConfig(), health))
 
 
 def build_pipeline(cfg: HtmConfig, scorer: StreamScorer | None = None) -> ScoringPipeline:
