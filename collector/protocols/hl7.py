@@ -310,7 +310,7 @@ class Hl7Protocol(Protocol):
         return mllp(("\r".join(segments) + "\r").encode())
 
     def redact(self, payload: bytes) -> bytes:
-        """Only MSH, order fields of OBR and numeric OBX segments, re-framed."""
+        """Only MSH, order fields of OBR and numeric (or header) OBX segments, re-framed."""
         body = payload[1:] if payload[:1] == bytes((SB,)) else payload
         body = body.split(bytes((EB,)))[0]
         sep = body[3:4] if body[:3] == b"MSH" and len(body) > 3 else b"|"
@@ -320,8 +320,12 @@ class Hl7Protocol(Protocol):
             if keep == set() or seg[3:4] not in (sep, b""):
                 continue
             fields = seg.split(sep)
-            if seg[:3] == b"OBX" and (len(fields) < 3 or fields[2] != b"NM"):
-                continue
+            if seg[:3] == b"OBX":
+                kind = fields[2] if len(fields) > 2 else b""
+                if kind not in (b"NM", b""):
+                    continue  # text observations may hold anything
+                if kind == b"" and len(fields) > 5:
+                    fields[5] = b""  # MDS/VMD/channel headers: identity, never a value
             if keep is not None:
                 fields = [f if i == 0 or i in keep else b"" for i, f in enumerate(fields)]
             kept.append(sep.join(fields).rstrip(sep))
