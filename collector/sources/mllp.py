@@ -29,7 +29,7 @@ import logging
 import time
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_never, wait_random_exponential
 
 from htm_edge.collector.context import IngestContext
@@ -61,6 +61,12 @@ class MllpSourceConfig(PluginConfig):
     idle_timeout_s: float = Field(default=600.0, gt=0)
     rebind_min_s: float = Field(default=0.5, gt=0)
     rebind_max_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_shorthand(cls, value: Any) -> Any:
+        """``protocol = "hl7"`` is short for ``protocol = { type = "hl7" }``."""
+        return {"type": value} if isinstance(value, str) else value
 
 
 class MllpSource(Source):
