@@ -1,4 +1,4 @@
-"""The daemon reading real device links: a MEDIBUS ventilator on a pty pair, a PCD-01 gateway on TCP.
+"""The daemon on real device links: a MEDIBUS ventilator on a pty, a PCD-01 gateway on TCP.
 
 Everything runs for real: ``build_components`` wires the sources to their
 protocols, the serial source polls a simulated device on a pseudo-terminal
