@@ -2,19 +2,48 @@
 
 Nothing a device sent is thrown away: a malformed payload is counted, logged
 with its source and stored here (SQLite, mode 0600) so it can be inspected and
-replayed after a codec fix.
+replayed after a codec fix. Patient identity is not kept: a payload is stored
+as its protocol's ``redact`` leaves it (:func:`redacted`).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
 
+from htm_edge.collector.health import Health
 from htm_edge.collector.private import private_sqlite
-from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.base import Frame, Protocol
 
-__all__ = ["DeadLetterStore"]
+__all__ = ["DeadLetterStore", "carries_patient_data", "redacted"]
+
+log = logging.getLogger(__name__)
+
+
+def carries_patient_data(protocol: Protocol) -> bool:
+    """True when ``protocol`` redacts (its payloads may identify a patient)."""
+    return type(protocol).redact is not Protocol.redact
+
+
+def redacted(protocol: Protocol, frame: Frame, health: Health | None = None) -> Frame:
+    """``frame`` as its protocol's ``redact`` leaves it; without payload if that fails.
+
+    A redaction that fails keeps nothing of the payload: a dead letter must
+    never hold patient identity in clear.
+    """
+    try:
+        payload = protocol.redact(frame.payload)
+    except Exception as exc:  # a protocol bug must not leak the payload
+        if health is not None:
+            health.inc("deadletter.redaction_errors")
+        log.error(
+            "event=redaction_failed source=%s error=%s", frame.source[:200], type(exc).__name__
+        )
+        payload = b""
+    return Frame(payload, frame.source, frame.received_at, frame.hint_device_id)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (

@@ -1,4 +1,4 @@
-"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, score-csv.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, score-csv, decode.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -184,6 +184,20 @@ def _cmd_score_csv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_decode(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.decode import run_decode
+
+    _setup_logging("WARNING")
+    return run_decode(
+        args.file,
+        args.protocol,
+        device_id=args.device_id,
+        signals=args.signals,
+        as_json=args.json,
+        out=sys.stdout,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     from htm_edge.gateway.simulate import add_simulate_arguments
 
@@ -225,6 +239,22 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("output", type=Path, help="output file, or directory for a directory")
     score.add_argument("--detector", default=None, help="detector name (default: the default)")
     score.set_defaults(func=_cmd_score_csv)
+
+    decode = sub.add_parser("decode", help="decode a raw capture of a device link")
+    decode.add_argument("file", type=Path, help="the bytes as read from the port or socket")
+    decode.add_argument("--protocol", required=True, help="medibus, intellivue, datex, hl7, json")
+    decode.add_argument("--json", action="store_true", help="end with one JSON summary line")
+    decode.add_argument(
+        "--device-id", default="CAPTURE", help="device id for protocols whose frames name none"
+    )
+    decode.add_argument(
+        "--signals",
+        nargs="+",
+        default=None,
+        metavar="PATTERN",
+        help="allow-list (fnmatch) replacing the protocol's default (patient data withheld)",
+    )
+    decode.set_defaults(func=_cmd_decode)
     return parser
 
 

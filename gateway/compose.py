@@ -19,7 +19,7 @@ from htm_edge.alerting.notifiers import NOTIFIERS, Notifier
 from htm_edge.alerting.rules import RULES
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.health import Health
-from htm_edge.collector.protocols import PROTOCOLS, Protocol
+from htm_edge.collector.protocols import PROTOCOLS, Protocol, ProtocolConfig
 from htm_edge.collector.sinks import SINKS, Sink
 from htm_edge.collector.sources import SOURCES, Source
 from htm_edge.config.errors import ConfigError
@@ -33,6 +33,7 @@ __all__ = [
     "DeviceDirectory",
     "build_components",
     "build_pipeline",
+    "build_protocol",
     "ingest_context",
 ]
 
@@ -99,6 +100,13 @@ def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
     )
 
 
+def build_protocol(
+    section: ProtocolConfig, health: Health, cfg: HtmConfig | None = None
+) -> Protocol:
+    """One protocol for its section, outside a daemon (``htm-edge decode``)."""
+    return PROTOCOLS.build(section, ingest_context(cfg or HtmConfig(), health))
+
+
 def build_pipeline(cfg: HtmConfig, scorer: StreamScorer | None = None) -> ScoringPipeline:
     """Scorer, rules and alert engine for ``cfg``; ``scorer`` resumes restored model state."""
     if scorer is None:
@@ -128,9 +136,13 @@ def build_components(
     """
     ctx = ingest_context(cfg, health)
     alerting_ctx = AlertingContext(console=console)
+    sources = [SOURCES.build(s, ctx) for s in cfg.sources]
+    protocols = {s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources}
+    for source in sources:  # byte streams need the deframer; patient data is redacted at the source
+        source.attach(protocols[source.name])
     return Components(
-        sources=[SOURCES.build(s, ctx) for s in cfg.sources],
-        protocols={s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources},
+        sources=sources,
+        protocols=protocols,
         sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
         pipeline=build_pipeline(cfg, scorer),
         notifiers=(

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from htm_edge.alerting.types import AlertEvent, WorkOrder
-from htm_edge.collector.deadletter import DeadLetterStore
+from htm_edge.collector.deadletter import DeadLetterStore, redacted
 from htm_edge.collector.errors import DecodeError
 from htm_edge.collector.health import Health
 from htm_edge.collector.protocols.base import Frame, Protocol
@@ -88,12 +88,17 @@ class Decoder:
             return f"{kind} in protocol {protocol.type_name!r}: {exc}"[:_REASON_CHARS]
 
     def redacted(self, item: SpooledFrame) -> Frame:
-        """The frame with its payload redacted by its protocol (for storing or logging)."""
+        """The frame with its payload redacted by its protocol (for storing or logging).
+
+        A redaction that fails keeps nothing of the payload; a frame whose
+        source is no longer configured is kept without its payload too, since
+        nothing says whether it may identify a patient.
+        """
         protocol = self.protocols.get(item.source)
         if protocol is None:
-            return item.frame
-        f = item.frame
-        return Frame(protocol.redact(f.payload), f.source, f.received_at, f.hint_device_id)
+            f = item.frame
+            return Frame(b"", f.source, f.received_at, f.hint_device_id)
+        return redacted(protocol, item.frame, self.health)
 
 
 class SpoolFollower:
@@ -180,6 +185,7 @@ class ScoreConsumer:
 
     async def _dead_letter(self, item: SpooledFrame, reason: str) -> None:
         self.health.inc("frames.malformed")
+        self.health.inc(f"source.{item.source}.dead_letters")
         frame = self.decoder.redacted(item)
         log.warning("event=malformed_frame source=%s error=%r", frame.source[:200], reason)
         try:

@@ -66,12 +66,16 @@ def _default_sinks() -> list[SinkConfig]:
     return [SqliteSinkConfig()]
 
 
+def _default_sources() -> list[SourceConfig]:
+    return [MqttSourceConfig()]
+
+
 class HtmConfig(StrictModel):
     """The whole configuration tree."""
 
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
-    sources: list[SourceConfig] = Field(default_factory=lambda: [MqttSourceConfig()])
+    sources: list[SourceConfig] = Field(default_factory=lambda: _default_sources())
     sinks: list[SinkConfig] = Field(default_factory=lambda: _default_sinks())
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)

@@ -17,6 +17,7 @@ from typing import ClassVar, Self
 
 from htm_edge.collector.context import IngestContext, TimestampPolicy
 from htm_edge.collector.errors import DecodeError
+from htm_edge.collector.protocols.framing import Deframer, Session
 from htm_edge.collector.reading import Reading
 from htm_edge.config.base import PluginConfig
 from htm_edge.config.inventory import DEVICE_ID_PATTERN
@@ -116,13 +117,21 @@ class Protocol(ABC):
             raise DecodeError(f"{where}: {problem}")
         return ts
 
-    def redact(self, payload: bytes) -> bytes:
-        """``payload`` without anything that identifies a patient (default: unchanged).
+    def device_from_hint(self, frame: Frame) -> str:
+        """The device id the transport gave (a serial port's ``device_id``), checked.
 
-        Protocols that can carry patient data override it; the daemon stores
-        and logs only redacted payloads (dead letters included).
+        For protocols whose frames name no device (MEDIBUS, MIB, DRI).
         """
-        return payload
+        if frame.hint_device_id is None:
+            raise DecodeError(
+                f"{self.type_name} frames name no device; set device_id on the source "
+                f"that reads {frame.source[:80]!r}"
+            )
+        return check_device_id(frame.hint_device_id, "source device_id")
+
+    def gateway_stamp(self, frame: Frame) -> float:
+        """The receipt time of ``frame``, checked: the timestamp of devices without a clock."""
+        return self.check_ts(frame.received_at, "time of receipt")
 
     @abstractmethod
     def parse(self, frame: Frame) -> list[Reading]:
@@ -131,3 +140,25 @@ class Protocol(ABC):
     @abstractmethod
     def encode(self, readings: Sequence[Reading]) -> bytes:
         """Encode readings of one device and one timestamp into one payload."""
+
+    def deframer(self) -> Deframer | None:
+        """A fresh splitter of this protocol's byte stream; None for message protocols.
+
+        Byte-stream sources (serial ports, TCP) need one; a source that gets
+        whole messages (MQTT) does not.
+        """
+        return None
+
+    def session(self) -> Session | None:
+        """A fresh polling dialogue for one device; None when the device talks unasked."""
+        return None
+
+    def redact(self, payload: bytes) -> bytes:
+        """``payload`` without anything that identifies a patient.
+
+        The daemon calls it before a payload is dead-lettered or logged, and
+        sources of protocols that carry patient data call it before they hand
+        a frame on, so patient identity never reaches a store. The default is
+        the identity: the protocol carries no patient identity.
+        """
+        return payload

@@ -10,13 +10,25 @@ from typing import Annotated
 from pydantic import Field
 
 from htm_edge.collector.sources.base import EmitFrame, Source
+from htm_edge.collector.sources.mllp import MllpSource, MllpSourceConfig
 from htm_edge.collector.sources.mqtt import MqttSource, MqttSourceConfig
+from htm_edge.collector.sources.serial import SerialSource, SerialSourceConfig
 from htm_edge.config.registry import Registry
 
-__all__ = ["SOURCES", "EmitFrame", "MqttSource", "Source", "SourceConfig"]
+__all__ = [
+    "SOURCES",
+    "EmitFrame",
+    "MllpSource",
+    "MqttSource",
+    "SerialSource",
+    "Source",
+    "SourceConfig",
+]
 
 #: the tagged union of every source's config section
-SourceConfig = Annotated[MqttSourceConfig, Field(discriminator="type")]
+SourceConfig = Annotated[
+    MqttSourceConfig | SerialSourceConfig | MllpSourceConfig, Field(discriminator="type")
+]
 
 #: config ``type`` -> source class
-SOURCES: Registry[Source] = Registry("source", [MqttSource], SourceConfig)
+SOURCES: Registry[Source] = Registry("source", [MqttSource, SerialSource, MllpSource], SourceConfig)

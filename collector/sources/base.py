@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Self
 
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.base import Frame, Protocol
 from htm_edge.config.base import PluginConfig
 
 __all__ = ["EmitFrame", "Source"]
@@ -23,6 +23,11 @@ class Source(ABC):
     Every source sets :attr:`ready` once it is receiving (subscribed, port
     open) and clears it when it loses its transport, so the daemon and tests
     can wait for it without knowing the transport.
+
+    The composition root hands each source the protocol of its frames with
+    :meth:`attach` before :meth:`run`: byte-stream sources need its deframer
+    and session, and sources of protocols that carry patient data redact
+    frames with it before they hand them on.
     """
 
     #: registry key, equal to the config ``type`` and the module name
@@ -34,11 +39,20 @@ class Source(ABC):
         self.ctx = ctx
         self.name: str = cfg.name
         self.ready = asyncio.Event()
+        #: the protocol of this source's frames (set by :meth:`attach`)
+        self.protocol: Protocol | None = None
 
     @classmethod
     def from_config(cls, cfg: Any, ctx: IngestContext) -> Self:
         """Build the source for its config section."""
         return cls(cfg, ctx)
+
+    def attach(self, protocol: Protocol) -> None:
+        """Take the protocol the composition root built for this source (default: keep it).
+
+        A source that cannot work with ``protocol`` raises ``ConfigError`` naming the fix.
+        """
+        self.protocol = protocol
 
     def count(self, what: str, n: int = 1) -> None:
         """Add ``n`` to this source's counter ``source.<name>.<what>``."""

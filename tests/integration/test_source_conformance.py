@@ -13,6 +13,10 @@ The contract checked, for every source:
 * cancelling ``run()`` ends it within 2 s, by cancellation, with no stray error;
 * after its transport goes away and comes back, it is ready again and frames flow;
 * cancelling it while it waits for its transport to come back ends it promptly.
+
+A listener (MLLP) does not lose its transport while it holds its socket: for
+it, "the transport goes away" means its peers drop (it stays ready and takes
+them back), and "never up" means its port is taken by another process.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -33,10 +38,18 @@ import pytest
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.health import Health
 from htm_edge.collector.mqtt_client import BrokerConfig
+from htm_edge.collector.protocols import PROTOCOLS
 from htm_edge.collector.protocols.base import Frame
+from htm_edge.collector.protocols.hl7 import Hl7ProtocolConfig, mllp
+from htm_edge.collector.protocols.intellivue import IntellivueProtocolConfig
+from htm_edge.collector.reading import Reading
 from htm_edge.collector.sources import SOURCES, Source
+from htm_edge.collector.sources.mllp import MllpSourceConfig
 from htm_edge.collector.sources.mqtt import MqttSourceConfig
-from tests.servers import Mosquitto
+from htm_edge.collector.sources.serial import SerialSourceConfig
+from htm_edge.gateway.mllp_client import MllpClient
+from htm_edge.gateway.serial_devices import PtyDevice, stream_frames
+from tests.servers import Mosquitto, free_port
 
 CANCEL_WITHIN_S = 2.0
 READY_WITHIN_S = 15.0
@@ -53,6 +66,8 @@ class Harness(ABC):
     """The real transport of one source type, and a way to send frames through it."""
 
     name = "conformance"
+    #: a listener keeps its transport while it holds its socket (see the module docstring)
+    listener = False
 
     @abstractmethod
     def start_transport(self) -> None:
@@ -120,7 +135,105 @@ class MqttHarness(Harness):
         ]
 
 
-HARNESSES: dict[str, Callable[[Path], Harness]] = {"mqtt": MqttHarness}
+class SerialHarness(Harness):
+    """A simulated IntelliVue (free-running MIB frames) at the far end of a pty pair."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.link = tmp_path / "ttyCONF"
+        self.device = PtyDevice(self.link)
+        self.protocol_cfg = IntellivueProtocolConfig(signals=["*"])
+
+    def start_transport(self) -> None:
+        self.device.plug()
+
+    def stop_transport(self) -> None:
+        self.device.unplug()
+
+    def build(self, health: Health, *, slow_reconnect: bool = False) -> Source:
+        cfg = SerialSourceConfig(
+            name=self.name,
+            port=str(self.link),
+            device_id="MX-CONF",
+            protocol=self.protocol_cfg,
+            baudrate=115200,
+            reopen_min_s=3.0 if slow_reconnect else 0.05,
+            reopen_max_s=30.0 if slow_reconnect else 0.3,
+        )
+        ctx = IngestContext(data_dir=self.tmp_path / "data", health=health)
+        source = SOURCES.build(cfg, ctx)
+        source.attach(PROTOCOLS.build(self.protocol_cfg, ctx))
+        return source
+
+    async def send(self, tag: str) -> list[Expected]:
+        codec = PROTOCOLS.build(self.protocol_cfg, IngestContext(data_dir=self.tmp_path))
+        base = 61440 + sum(tag.encode())
+        frames = [
+            codec.encode([Reading("MX-CONF", f"scada_{base + i}", float(i), 0.0, "%")])
+            for i in range(3)
+        ]
+        await asyncio.to_thread(stream_frames, self.device, frames, 5)
+        return [(f, f"serial:{self.link}", "MX-CONF") for f in frames]
+
+
+class MllpHarness(Harness):
+    """A device gateway connecting over TCP; a blocker socket takes the port away."""
+
+    listener = True
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.port = free_port()
+        self.blocker: socket.socket | None = None
+        self.protocol_cfg = Hl7ProtocolConfig()
+
+    def start_transport(self) -> None:
+        if self.blocker is not None:
+            self.blocker.close()
+            self.blocker = None
+
+    def stop_transport(self) -> None:
+        blocker = socket.socket()
+        try:  # free (never up): take the port; held by the source: its peers are gone anyway
+            blocker.bind(("127.0.0.1", self.port))
+            blocker.listen()
+            self.blocker = blocker
+        except OSError:
+            blocker.close()
+
+    def build(self, health: Health, *, slow_reconnect: bool = False) -> Source:
+        cfg = MllpSourceConfig(
+            name=self.name,
+            port=self.port,
+            protocol=self.protocol_cfg,
+            rebind_min_s=3.0 if slow_reconnect else 0.05,
+            rebind_max_s=30.0 if slow_reconnect else 0.3,
+        )
+        ctx = IngestContext(data_dir=self.tmp_path / "data", health=health)
+        source = SOURCES.build(cfg, ctx)
+        source.attach(PROTOCOLS.build(self.protocol_cfg, ctx))
+        return source
+
+    async def send(self, tag: str) -> list[Expected]:
+        codec = PROTOCOLS.build(self.protocol_cfg, IngestContext(data_dir=self.tmp_path))
+        now = time.time()
+        frames = [
+            codec.encode([Reading("GW-1", f"health_{tag}_{i}", float(i), now, "1")])
+            for i in range(3)
+        ] + [mllp(b"not HL7 " + tag.encode())]
+        async with MllpClient("127.0.0.1", self.port) as client:
+            host, port = client.local_address
+            for f in frames:
+                await client.send(f)
+        redact = codec.redact
+        return [(redact(f), f"mllp:{host}:{port}", None) for f in frames]
+
+
+HARNESSES: dict[str, Callable[[Path], Harness]] = {
+    "mqtt": MqttHarness,
+    "serial": SerialHarness,
+    "mllp": MllpHarness,
+}
 
 
 @pytest.fixture(params=SOURCES.names())
@@ -251,7 +364,11 @@ def test_reconnects_after_transport_restart(harness: Harness) -> None:
         _check(await run.receive(len(first)), first, time.time() - 30)
 
         await asyncio.to_thread(harness.stop_transport)
-        await run.not_ready()
+        if harness.listener:
+            await asyncio.sleep(0.3)
+            assert source.ready.is_set(), "a listener lost its socket when its peers went away"
+        else:
+            await run.not_ready()
         await asyncio.to_thread(harness.start_transport)
         await run.ready()
         before = time.time()
@@ -275,6 +392,9 @@ def test_reconnects_after_transport_restart(harness: Harness) -> None:
 
 @pytest.mark.parametrize("when", ["after_losing_it", "never_up"])
 def test_cancel_while_waiting_for_the_transport(harness: Harness, when: str) -> None:
+    if harness.listener and when == "after_losing_it":
+        pytest.skip("a listener does not lose its socket while it holds it")
+
     async def scenario() -> None:
         source = harness.build(Health(), slow_reconnect=True)
         if when == "never_up":

@@ -115,8 +115,11 @@ def test_encode_refuses_mixed_devices_and_the_registry_names_valid_types() -> No
     with pytest.raises(ValueError):
         codec.encode([Reading("a", "x", 1, TS), Reading("b", "x", 1, TS)])
     assert PROTOCOLS["json"] is JsonProtocol
-    with pytest.raises(UnknownTypeError, match="unknown protocol type 'hl7'; valid types: json"):
-        PROTOCOLS["hl7"]
+    valid = "datex, hl7, intellivue, json, medibus"
+    with pytest.raises(
+        UnknownTypeError, match=f"unknown protocol type 'modbus'; valid types: {valid}"
+    ):
+        PROTOCOLS["modbus"]
 
 
 def test_a_batch_carries_several_samples_and_one_bad_sample_rejects_it_whole() -> None:
