@@ -48,7 +48,7 @@ from htm_edge.simulators.hospital.overlay import (
     apply_quirks,
     life_masks,
 )
-from htm_edge.simulators.hospital.records import Record
+from htm_edge.simulators.hospital.records import Course, Record
 from htm_edge.simulators.hospital.reliability import PROFILES
 
 __all__ = ["MAX_CHUNK_STEPS", "Chunk", "FleetEngine", "GroupChunk", "stream_rng"]
@@ -88,6 +88,11 @@ class Chunk:
         """Per sample, one reading list per device that sent one (in fleet group order)."""
         for t in range(self.ts.shape[0]):
             yield [readings for _, readings in self.messages(t)]
+
+    def round_lists(self, t: int) -> list[list[Reading]]:
+        """Sample ``t``: one list per device in ``FleetEngine.ordered`` order ([] = silent)."""
+        sent = dict(self.messages(t))
+        return [sent.get(i, []) for g in self.groups for i in g.device_ids]
 
     def messages(self, t: int) -> Iterator[tuple[str, list[Reading]]]:
         """The (device id, readings) messages of sample ``t``."""
@@ -241,6 +246,9 @@ class FleetEngine:
             for m, idx in by_mod.items()
         ]
         self.k = 0
+        order = {d.device_id: d for d in devices}
+        #: the devices in rendering order (modality groups), as :meth:`Chunk.round_lists` gives
+        self.ordered: tuple[Device, ...] = tuple(order[i] for g in self.groups for i in g.ids)
 
     @property
     def next_ts(self) -> float:
@@ -253,13 +261,19 @@ class FleetEngine:
             for life in g.lives:
                 life.plan_until(days)
 
-    def ground_truth(self) -> list[Record]:
-        """Every record planned so far, device by device, in time order per kind."""
+    def ground_truth(self, until_ts: float | None = None) -> list[Record]:
+        """Every record planned so far, device by device; ``until_ts``: those begun before it.
+
+        Lives are planned two days ahead of rendering; a degradation begun
+        before ``until_ts`` is kept with its (possibly later) failure time.
+        """
         out: list[Record] = []
         for g in self.groups:
             for life in g.lives:
                 out.extend(life.records())
-        return out
+        if until_ts is None:
+            return out
+        return [r for r in out if (r.onset_ts if isinstance(r, Course) else r.start_ts) < until_ts]
 
     def next_chunk(self) -> Chunk:
         """Render the next chunk of samples for every device."""

@@ -150,6 +150,9 @@ def apply_quirks(
                 state.offset[q.signal][d] += q.delta
             elif q.kind == "stuck" and q.signal in values:
                 _stick(values[q.signal], _span(ts, q.start_ts, q.end_ts), d)
+    for name, arr in values.items():  # devices report at their resolution
+        quantum = _quantum(name)
+        np.multiply(np.round(arr / quantum), quantum, out=arr)
     if not sigs:
         return
     pick = np.minimum((u[:, :, 1] * len(sigs)).astype(np.int64), len(sigs) - 1)
@@ -169,6 +172,15 @@ def apply_quirks(
 
 
 _RANGES: dict[str, float] = {}
+_QUANTA: dict[str, float] = {}
+
+
+def _quantum(signal: str) -> float:
+    if signal not in _QUANTA:
+        modality = catalog.modality_of_signal(signal)
+        assert modality is not None
+        _QUANTA[signal] = catalog.signal_spec(modality, signal).quantum
+    return _QUANTA[signal]
 
 
 def _range(signal: str) -> float:
