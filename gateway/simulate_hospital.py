@@ -63,7 +63,9 @@ async def run_hospital(args: argparse.Namespace, cfg: HtmConfig) -> int:
     """Run one of the three uses above; return an exit code."""
     n: int = args.devices
     seed: int = args.seed if args.seed is not None else cfg.simulation.seed
-    period: float = args.period if args.period is not None else cfg.simulation.sample_period_s
+    live = args.inventory is None and args.out is None
+    default_period = 1.0 if live else cfg.simulation.sample_period_s  # live: 1 message/device/s
+    period: float = args.period if args.period is not None else default_period
     try:
         if args.inventory is not None:
             devices, _ = generate_inventory(n, seed)

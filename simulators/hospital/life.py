@@ -160,6 +160,12 @@ class DeviceLife:
                 until = max(until, c.repair_end_ts)
         return until
 
+    def _down_during(self, start: float, end: float) -> bool:
+        return any(
+            c.found_ts is None and c.failure_ts < end and c.repair_end_ts > start
+            for c in self.courses
+        )
+
     def records(self) -> list[Record]:
         """The ground truth planned so far: degradations, services, events, quirks."""
         out: list[Record] = []
@@ -296,7 +302,7 @@ class DeviceLife:
 
     def _preventive_maintenance(self, start: float, u: np.ndarray) -> None:
         end = start + self.profile.pm_hours * 3600.0
-        if self.down_until(end) > start:  # a failure lands first: try again tomorrow
+        if self._down_during(start, end):  # a failure lands first: try again tomorrow
             return
         self.pm_count += 1
         self.next_pm_ts += self.profile.pm_interval_days * DAY_S
