@@ -109,6 +109,7 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         shape="accelerating",
         effects=(
             Effect("test_load_impedance_ohm", "variance_up", "jumps of 10-40 ohm, more often"),
+            Effect("test_load_impedance_ohm", "up", "contact resistance +3 ohm"),
             Effect("self_test_code", "up", "warnings (1) on the worst days"),
         ),
         terminal="open circuit: self-test fails (2)",

@@ -9,6 +9,7 @@ for invalid and calibrating values, lost messages and outages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -153,6 +154,7 @@ def apply_quirks(
     for name, arr in values.items():  # devices report at their resolution
         quantum = _quantum(name)
         np.multiply(np.round(arr / quantum), quantum, out=arr)
+        np.round(arr, max(0, 1 - math.floor(math.log10(quantum))), out=arr)
     if not sigs:
         return
     pick = np.minimum((u[:, :, 1] * len(sigs)).astype(np.int64), len(sigs) - 1)

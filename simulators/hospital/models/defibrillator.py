@@ -72,13 +72,14 @@ class DefibVector(VectorModel):
         charge = self.charge0 + 6.0 * s_bat + 2.0 * drain
         charge = charge + 0.15 * (1.0 + 3.0 * s_cap) * z[:, :, 1]
         energy = self.energy0 - 14.0 * s_cap + 0.8 * z[:, :, 2]
-        jump = u[:, :, 0] < 0.03 + 0.6 * s_cab
-        impedance = self.imp0 + 0.3 * z[:, :, 3] + np.where(jump, 10.0 + 30.0 * u[:, :, 1], 0.0)
+        jump = u[:, :, 0] < 0.01 + 0.6 * s_cab
+        impedance = self.imp0 + 3.0 * s_cab + 0.3 * z[:, :, 3]
+        impedance = impedance + np.where(jump, 10.0 + 30.0 * u[:, :, 1], 0.0)
         pads = self._pads_days(c.ts)
         code = np.zeros_like(cap)
         code = np.where(pads < 0, 1.0, code)
-        code = np.where(s_bat > 0.8, 1.0, code)
-        code = np.where((s_cab > 0.3) & (impedance > self.imp0 + 25.0), 1.0, code)
+        code = np.where(s_bat > 0.5, 1.0, code)  # the last fifth of the course
+        code = np.where((s_cab > 0.5) | ((s_cab > 0.2) & (impedance > self.imp0 + 25.0)), 1.0, code)
         code = np.where(c.failed, 2.0, code)
         nan = np.nan
         return {

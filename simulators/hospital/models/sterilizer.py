@@ -61,7 +61,7 @@ class SterilizerVector(VectorModel):
         settle = np.where(np.isnan(bedding), 0.0, 0.5 * (1.0 - np.nan_to_num(bedding)))
         leak = np.maximum(0.0, self.leak0 + 2.2 * s_g + settle + 0.05 * z[:, :, 5])
         morning = np.broadcast_to(daily_at(c, 6.0)[:, None], run.shape)
-        bowie = np.where((s_g > 0.9) | c.failed_by[GASKET], 1.0, 0.0)
+        bowie = np.where((s_g > 0.7) | c.failed_by[GASKET], 1.0, 0.0)  # the last tenth
         nan = np.nan
         return {
             "chamber_temp_c": np.where(end, temp, nan),
