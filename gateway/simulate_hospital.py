@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -108,6 +109,8 @@ async def run_hospital(args: argparse.Namespace, cfg: HtmConfig) -> int:
         print(f"htm-edge simulate: {exc}", file=sys.stderr)
         return 2
     source = HospitalSource(engine)
+    # a round of N publishes is in flight at once; aiomqtt warns about each one pending
+    logging.getLogger("mqtt").setLevel(logging.ERROR)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
