@@ -6,10 +6,12 @@ gateway for unknown devices), so it lives in this leaf package.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from htm_edge.config.base import StrictModel
 
@@ -37,7 +39,12 @@ class Modality(StrEnum):
 
 
 class Device(StrictModel):
-    """One asset of the inventory: what a work order needs to identify and find it."""
+    """One asset of the inventory: what a work order needs to identify and find it.
+
+    ``service_owner`` is who holds the service contract: the manufacturer
+    (``oem``), an independent service organisation (``iso``, also written
+    ``third-party``) or the hospital's own clinical engineering (``in-house``).
+    """
 
     device_id: str = Field(pattern=DEVICE_ID_PATTERN)
     modality: Modality
@@ -49,16 +56,36 @@ class Device(StrictModel):
     model: str = ""
     serial: str = ""
     em_number: int | None = Field(default=None, ge=2, le=22, description="Fennigkoh-Smith EM")
-    service_owner: Literal["in-house", "oem", "third-party"] = "in-house"
+    service_owner: Literal["in-house", "oem", "iso", "third-party"] = "in-house"
+    room: str = ""
+    install_date: date | None = None
+    firmware: str = ""
+    purchase_cost: float | None = Field(default=None, ge=0, description="acquisition cost")
 
 
 class InventoryConfig(StrictModel):
-    """The asset inventory: devices listed inline (a CSV import comes later)."""
+    """The asset inventory: devices listed inline, and those of a CSV file.
+
+    ``csv`` names a file in the format of :mod:`htm_edge.config.inventory_csv`
+    (a relative path is relative to the config file); its devices follow the
+    inline ones in ``devices`` once validated.
+    """
 
     devices: list[Device] = Field(default_factory=list)
+    csv: Path | None = Field(default=None, description="inventory CSV file, one device a row")
+    _index: tuple[int, dict[str, Device]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> InventoryConfig:
+    def _load_csv_and_check_ids(self, info: ValidationInfo) -> InventoryConfig:
+        if self.csv is not None:
+            from htm_edge.config.inventory_csv import read_inventory_csv
+
+            path = self.csv
+            base = (info.context or {}).get("base_dir") if info is not None else None
+            if not path.is_absolute() and base is not None:
+                path = Path(base) / path
+            # frozen model: the loaded rows join the validated list once, here
+            object.__setattr__(self, "devices", [*self.devices, *read_inventory_csv(path)])
         seen: set[str] = set()
         for device in self.devices:
             if device.device_id in seen:
@@ -68,7 +95,7 @@ class InventoryConfig(StrictModel):
 
     def lookup(self, device_id: str) -> Device | None:
         """Return the entry for ``device_id``, or None when unknown."""
-        for device in self.devices:
-            if device.device_id == device_id:
-                return device
-        return None
+        # keyed by the list's identity: a model_copy with new devices rebuilds it
+        if self._index is None or self._index[0] != id(self.devices):
+            self._index = (id(self.devices), {d.device_id: d for d in self.devices})
+        return self._index[1].get(device_id)

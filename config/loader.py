@@ -63,13 +63,17 @@ def load_config(path: Path | None, root: type[M]) -> M:
         raise ConfigError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    return parse_config(text, root, source=str(path))
+    return parse_config(text, root, source=str(path), base_dir=path.parent)
 
 
-def parse_config(text: str, root: type[M], source: str = "<string>") -> M:
+def parse_config(
+    text: str, root: type[M], source: str = "<string>", base_dir: Path | None = None
+) -> M:
     """Validate TOML ``text`` as ``root`` (strictly) and resolve its secrets.
 
-    ``source`` names the text in error messages.
+    ``source`` names the text in error messages; relative file paths that a
+    section reads at validation (``inventory.csv``) are relative to ``base_dir``
+    (the config file's folder), else to the working directory.
     """
     try:
         raw = tomllib.loads(text)
@@ -77,7 +81,9 @@ def parse_config(text: str, root: type[M], source: str = "<string>") -> M:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     try:
         # through JSON so that strict mode accepts what TOML cannot type (paths, enums)
-        cfg = root.model_validate_json(json.dumps(raw, default=str), strict=True)
+        cfg = root.model_validate_json(
+            json.dumps(raw, default=str), strict=True, context={"base_dir": base_dir}
+        )
     except ValidationError as exc:
         problems = [_describe(error, raw, root) for error in exc.errors()]
         _raise(source, problems)

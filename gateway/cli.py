@@ -1,4 +1,5 @@
-"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, score-csv, decode.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, score-csv,
+decode.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -175,6 +176,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return asyncio.run(run_simulate(args, cfg))
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.evaluate_cmd import cmd_evaluate
+
+    _setup_logging("WARNING")
+    return cmd_evaluate(args)
+
+
 def _cmd_score_csv(args: argparse.Namespace) -> int:
     from htm_edge.models.offline import score_csv
 
@@ -233,6 +241,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_simulate_arguments(simulate)
     simulate.set_defaults(func=_cmd_simulate)
+
+    from htm_edge.gateway.evaluate_cmd import add_evaluate_arguments
+
+    evaluate = sub.add_parser(
+        "evaluate", help="a simulated hospital fleet through the pipeline, graded on ground truth"
+    )
+    add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     score = sub.add_parser("score-csv", help="score timestamp,value CSV files offline")
     score.add_argument("input", type=Path, help="a CSV file or a directory of them")

@@ -16,16 +16,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiomqtt
 
 from htm_edge.collector.mqtt_client import BrokerConfig, MqttSessions
 from htm_edge.collector.protocols.json import JsonProtocol
+from htm_edge.collector.reading import Reading
+from htm_edge.config.inventory import Device
 from htm_edge.simulators.fleet import Fleet
 from htm_edge.simulators.ground_truth import ground_truth_payload
 
-__all__ = ["PublishStats", "ground_truth_topic", "publish_fleet", "telemetry_topic"]
+__all__ = [
+    "PublishStats",
+    "RoundSource",
+    "ground_truth_topic",
+    "publish_fleet",
+    "telemetry_topic",
+]
+
+
+class RoundSource(Protocol):
+    """What can be published: a :class:`Fleet`, or the hospital fleet's ``HospitalSource``."""
+
+    @property
+    def devices(self) -> Sequence[Device]:
+        """The devices, in the order of :meth:`step`'s lists."""
+        ...
+
+    @property
+    def sample_period_s(self) -> float:
+        """Simulated seconds between rounds."""
+        ...
+
+    def step(self) -> list[list[Reading]]:
+        """The next round: one reading list per device ([] = nothing sent)."""
+        ...
+
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +144,7 @@ class _Run:
 
 
 async def publish_fleet(
-    fleet: Fleet,
+    fleet: RoundSource,
     broker: BrokerConfig,
     *,
     site: str,
@@ -127,6 +156,7 @@ async def publish_fleet(
     client_id: str | None = None,
     max_attempts: int | None = None,
     publish_timeout_s: float = 5.0,
+    ground_truth: bytes | None = None,
 ) -> PublishStats:
     """Publish ``fleet`` to ``broker`` until done or stopped.
 
@@ -155,6 +185,8 @@ async def publish_fleet(
         How long one publish may wait for the broker's acknowledgement; aiomqtt
         does not fail in-flight publishes when the connection drops, so this
         bounds how long a lost connection goes unnoticed.
+    ground_truth:
+        The retained ground-truth document; by default that of a :class:`Fleet`.
     """
     if speedup <= 0:
         raise ValueError(f"speedup must be > 0, got {speedup}")
@@ -169,7 +201,11 @@ async def publish_fleet(
     )
     interval = fleet.sample_period_s / speedup
     codec = JsonProtocol()
-    truth = ground_truth_payload(fleet, site)
+    if ground_truth is None:
+        if not isinstance(fleet, Fleet):
+            raise ValueError("give ground_truth for a fleet that is not a simulators Fleet")
+        ground_truth = ground_truth_payload(fleet, site)
+    truth = ground_truth
     t0 = asyncio.get_running_loop().time()
     run = _Run()
     sessions = MqttSessions(

@@ -16,6 +16,7 @@ import contextlib
 import signal
 import sys
 import time
+from pathlib import Path
 
 from htm_edge.collector.errors import CollectorError
 from htm_edge.gateway.publisher import publish_fleet
@@ -44,12 +45,29 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--speedup",
+        "--speed",
+        dest="speedup",
         type=float,
         default=None,
-        help="simulated seconds per real second (default: simulation.speedup)",
+        help="simulated seconds per real second (default: simulation.speedup; 1 with --devices)",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="fleet seed (default: simulation.seed)"
+    )
+    hospital = parser.add_argument_group(
+        "hospital fleet", "a generated inventory of N devices instead of the configured fleet"
+    )
+    hospital.add_argument("--devices", type=int, default=None, metavar="N", help="fleet size")
+    hospital.add_argument("--broker", default=None, metavar="URL", help="mqtt://host[:port]")
+    hospital.add_argument("--period", type=float, default=None, help="seconds between samples")
+    hospital.add_argument("--days", type=float, default=None, help="simulated days (with --out)")
+    hospital.add_argument("--out", type=Path, default=None, metavar="DIR", help="write files")
+    hospital.add_argument("--format", choices=("npz", "csv"), default="npz")
+    hospital.add_argument(
+        "--inventory", type=Path, default=None, metavar="FILE", help="write the inventory CSV"
+    )
+    hospital.add_argument(
+        "--truth", type=Path, default=None, metavar="FILE", help="ground truth JSONL at the end"
     )
 
 
@@ -58,8 +76,17 @@ async def run_simulate(args: argparse.Namespace, cfg: HtmConfig) -> int:
 
     The simulated clock starts in the past, so that readings never lie ahead of
     the gateway clock (see :func:`htm_edge.simulators.clock.simulation_start`). Prints one
-    summary line at the end (errors go to standard error).
+    summary line at the end (errors go to standard error). With ``--devices`` the
+    generated hospital fleet runs instead (:mod:`htm_edge.gateway.simulate_hospital`).
     """
+    if getattr(args, "devices", None) is not None:
+        from htm_edge.gateway.simulate_hospital import run_hospital
+
+        return await run_hospital(args, cfg)
+    for flag in ("broker", "out", "inventory", "days", "truth"):
+        if getattr(args, flag, None) is not None:
+            print(f"htm-edge simulate: --{flag} needs --devices N", file=sys.stderr)
+            return 2
     host: str = args.host if args.host is not None else cfg.broker.host
     port: int = args.port if args.port is not None else cfg.broker.port
     speedup: float = args.speedup if args.speedup is not None else cfg.simulation.speedup

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["OPEN_ENDED_LEAD_S", "simulation_start"]
+__all__ = ["OPEN_ENDED_LEAD_S", "SEEDED_EPOCH", "seeded_start", "simulation_start"]
 
 #: how far back an open-ended run starts (30 simulated days)
 OPEN_ENDED_LEAD_S = 30 * 86_400.0
@@ -26,3 +26,23 @@ def simulation_start(
     """The start timestamp: the run's simulated span before ``now``, on a sample boundary."""
     span = OPEN_ENDED_LEAD_S if duration_s is None else duration_s * speedup
     return float(math.floor((now - span) / period_s) * period_s)
+
+
+#: the first Monday of 2025, 00:00 UTC: where seeded runs start counting weeks
+SEEDED_EPOCH = 1_736_121_600.0
+
+
+def seeded_start(seed: int, now: float, span_s: float) -> float:
+    """Start of an accelerated run that is reproducible from its seed alone.
+
+    A Monday at 00:00 UTC, ``seed mod 52`` weeks after :data:`SEEDED_EPOCH`
+    (so seeds cover the seasons), or earlier if that run would end after
+    ``now`` (readings never lie ahead of the gateway clock).
+
+    >>> seeded_start(3, now=1_800_000_000.0, span_s=86_400.0) - SEEDED_EPOCH
+    1814400.0
+    """
+    start = SEEDED_EPOCH + (seed % 52) * 7 * 86_400.0
+    while start + span_s > now:
+        start -= 7 * 86_400.0
+    return start

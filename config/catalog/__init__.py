@@ -29,7 +29,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from htm_edge.config.catalog import ct, infusion_pump, mri, ventilator
+from htm_edge.config.catalog import (
+    anesthesia,
+    ct,
+    defibrillator,
+    infusion_pump,
+    mri,
+    patient_monitor,
+    sterilizer,
+    ventilator,
+)
 from htm_edge.config.catalog.types import (
     Direction,
     Effect,
@@ -79,7 +88,16 @@ WORKLOAD_SIGNALS: frozenset[str] = frozenset(
 #: required response time of an uncatalogued anomaly
 FALLBACK_RESPONSE_H = 72.0
 
-_DATA = (mri, ct, infusion_pump, ventilator)
+_DATA = (
+    mri,
+    ct,
+    infusion_pump,
+    ventilator,
+    patient_monitor,
+    defibrillator,
+    sterilizer,
+    anesthesia,
+)
 
 #: modality -> its signals, in payload order
 SIGNALS: Mapping[Modality, tuple[SignalSpec, ...]] = MappingProxyType(
@@ -110,6 +128,7 @@ _MODALITY_BY_SIGNAL: dict[str, Modality] = {
 }
 
 _SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("_mbar_min", "mbar/min"),
     ("_ml_min", "mL/min"),
     ("_ml_h", "mL/h"),
     ("_krpm", "krpm"),
@@ -118,6 +137,8 @@ _SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
     ("_mmhg", "mmHg"),
     ("_psig", "psig"),
     ("_mpa", "MPa"),
+    ("_kpa", "kPa"),
+    ("_ohm", "ohm"),
     ("_pct", "%"),
     ("_count", "count"),
     ("_ma", "mA"),

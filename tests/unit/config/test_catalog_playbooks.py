@@ -39,6 +39,35 @@ CONTRACT = {
         "internal_leak_ml_min": "VENT.EXP_VALVE.LEAK",
         "peep_error_cmh2o": "VENT.EXP_VALVE.LEAK",
     },
+    Modality.PATIENT_MONITOR: {
+        "nibp_inflation_s": "MON.NIBP.PUMP_VALVE_WEAR",
+        "nibp_retry_count": "MON.NIBP.PUMP_VALVE_WEAR",
+        "monitor_battery_soh_pct": "MON.BATTERY.FADE",
+        "monitor_fan_rpm": "MON.FAN.BEARING_WEAR",
+        "monitor_internal_temp_c": "MON.FAN.BEARING_WEAR",
+        "nibp_zero_offset_mmhg": "PATIENT_MONITOR.NIBP_ZERO_OFFSET_MMHG.ANOMALY",
+    },
+    Modality.DEFIBRILLATOR: {
+        "charge_time_s": "DEFIB.BATTERY.FADE",
+        "defib_battery_capacity_pct": "DEFIB.BATTERY.FADE",
+        "energy_error_pct": "DEFIB.HV_CAPACITOR.DEGRADATION",
+        "test_load_impedance_ohm": "DEFIB.THERAPY_CABLE.INTERMITTENT",
+        "pads_days_to_expiry": "DEFIBRILLATOR.PADS_DAYS_TO_EXPIRY.ANOMALY",
+    },
+    Modality.STERILIZER: {
+        "leak_rate_mbar_min": "STER.DOOR_GASKET.WEAR",
+        "vacuum_pulldown_s": "STER.VACUUM_PUMP.WEAR",
+        "cycle_time_min": "STER.VACUUM_PUMP.WEAR",
+        "chamber_temp_c": "STER.STEAM_VALVE.DEGRADATION",
+        "chamber_pressure_kpa": "STER.STEAM_VALVE.DEGRADATION",
+        "steam_temp_deviation_c": "STERILIZER.STEAM_TEMP_DEVIATION_C.ANOMALY",
+    },
+    Modality.ANESTHESIA: {
+        "checkout_leak_ml_min": "ANES.BREATHING_SYSTEM.LEAK",
+        "fio2_cal_error_pct": "ANES.O2_SENSOR.DEPLETION",
+        "flow_sensor_error_pct": "ANES.FLOW_SENSOR.DRIFT",
+        "pipeline_o2_kpa": "ANESTHESIA.PIPELINE_O2_KPA.ANOMALY",
+    },
 }
 
 
@@ -101,4 +130,5 @@ def test_units() -> None:
     assert catalog.unit_for("cooling_water_in_c") == "°C"
     assert catalog.unit_for("charge_time_s") == "s"
     assert catalog.unit_for("fan_rpm") == "rpm"
-    assert catalog.unit_for("self_test_code") == ""
+    assert catalog.unit_for("self_test_code") == "code"  # catalogued (defibrillator)
+    assert catalog.unit_for("door_status_code") == ""

@@ -66,6 +66,26 @@ CONTRACT_MODES = {
         "PUMP.OCCLUSION_SENSOR.DRIFT",
     },
     Modality.VENTILATOR: {"VENT.O2_CELL.DEPLETION", "VENT.BLOWER.WEAR", "VENT.EXP_VALVE.LEAK"},
+    Modality.PATIENT_MONITOR: {
+        "MON.NIBP.PUMP_VALVE_WEAR",
+        "MON.BATTERY.FADE",
+        "MON.FAN.BEARING_WEAR",
+    },
+    Modality.DEFIBRILLATOR: {
+        "DEFIB.BATTERY.FADE",
+        "DEFIB.HV_CAPACITOR.DEGRADATION",
+        "DEFIB.THERAPY_CABLE.INTERMITTENT",
+    },
+    Modality.STERILIZER: {
+        "STER.DOOR_GASKET.WEAR",
+        "STER.VACUUM_PUMP.WEAR",
+        "STER.STEAM_VALVE.DEGRADATION",
+    },
+    Modality.ANESTHESIA: {
+        "ANES.BREATHING_SYSTEM.LEAK",
+        "ANES.O2_SENSOR.DEPLETION",
+        "ANES.FLOW_SENSOR.DRIFT",
+    },
 }
 
 
@@ -93,7 +113,7 @@ def test_signal_specs_are_consistent() -> None:
 def test_failure_modes_name_existing_signals() -> None:
     for fid, spec in CATALOG.items():
         assert fid == spec.id
-        assert fid.split(".")[0] in {"MR", "CT", "PUMP", "VENT"}
+        assert fid.split(".")[0] in {"MR", "CT", "PUMP", "VENT", "MON", "DEFIB", "STER", "ANES"}
         known = {s.name for s in signals_of(spec.modality)}
         assert spec.effects and set(spec.affected_signals) <= known
         assert spec.shape in {"accelerating", "linear", "ratchet"}
@@ -125,7 +145,7 @@ def test_foreign_failure_mode_is_rejected() -> None:
 
 def test_unsupported_modality_and_unknown_names() -> None:
     with pytest.raises(CatalogError, match="catalogued modalities: mri, ct"):
-        signals_of(Modality.STERILIZER)
+        signals_of(Modality.ULTRASOUND)
     with pytest.raises(CatalogError, match="no signal"):
         signal_spec(Modality.CT, "helium_level_pct")
     with pytest.raises(CatalogError, match=r"CT\.EVENT\.COLD_TUBE_WARMUP"):
@@ -134,3 +154,16 @@ def test_unsupported_modality_and_unknown_names() -> None:
 
 def test_every_simulated_modality_is_catalogued() -> None:
     assert set(MODELS) <= set(SIGNALS)
+
+
+def test_modalities_have_four_to_eight_signals_and_two_to_four_modes() -> None:
+    for modality, specs in SIGNALS.items():
+        n = len([s for s in specs if s.name != "in_use"])
+        assert 4 <= n <= (9 if modality is Modality.MRI else 8), modality  # MRI predates the rule
+        assert 2 <= len(failure_modes_of(modality)) <= 4, modality
+        assert specs[-1].name == "in_use", modality
+
+
+def test_signal_names_are_unique_across_modalities() -> None:
+    names = [s.name for specs in SIGNALS.values() for s in specs if s.name != "in_use"]
+    assert len(names) == len(set(names))

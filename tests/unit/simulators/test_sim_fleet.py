@@ -14,13 +14,14 @@ from htm_edge.config.catalog import SIGNALS
 from htm_edge.config.inventory import Device, InventoryConfig, Modality
 from htm_edge.simulators.config import FaultConfig, SimulatedDeviceConfig, SimulationConfig
 from htm_edge.simulators.core import SimEvent
+from htm_edge.simulators.devices import MODELS
 from htm_edge.simulators.errors import SimulatorError
 from htm_edge.simulators.fleet import EventLabel, FaultLabel, Fleet
 from htm_edge.simulators.ground_truth import ground_truth_payload, parse_ground_truth
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 WEEK = 7 * 1440
-MODALITIES = list(SIGNALS)
+MODALITIES = list(MODELS)  # the per-device models
 
 
 def dev(device_id: str, modality: Modality) -> Device:

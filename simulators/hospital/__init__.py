@@ -1,0 +1,1 @@
+"""The hospital fleet: vectorised device models, device lives (failure, service), ground truth."""
