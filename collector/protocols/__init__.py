@@ -21,6 +21,7 @@ from htm_edge.collector.protocols.framing import Deframer, Session
 from htm_edge.collector.protocols.hl7 import Hl7Protocol, Hl7ProtocolConfig
 from htm_edge.collector.protocols.intellivue import IntellivueProtocol, IntellivueProtocolConfig
 from htm_edge.collector.protocols.json import JsonProtocol, JsonProtocolConfig
+from htm_edge.collector.protocols.line import LineProtocol, LineProtocolConfig
 from htm_edge.collector.protocols.medibus import MedibusProtocol, MedibusProtocolConfig
 from htm_edge.config.registry import Registry
 
@@ -32,6 +33,7 @@ __all__ = [
     "Hl7Protocol",
     "IntellivueProtocol",
     "JsonProtocol",
+    "LineProtocol",
     "MedibusProtocol",
     "Protocol",
     "ProtocolConfig",
@@ -41,6 +43,7 @@ __all__ = [
 #: the tagged union of every protocol's config section
 ProtocolConfig = Annotated[
     JsonProtocolConfig
+    | LineProtocolConfig
     | MedibusProtocolConfig
     | IntellivueProtocolConfig
     | DatexProtocolConfig
@@ -51,6 +54,6 @@ ProtocolConfig = Annotated[
 #: config ``type`` -> protocol class
 PROTOCOLS: Registry[Protocol] = Registry(
     "protocol",
-    [JsonProtocol, MedibusProtocol, IntellivueProtocol, DatexProtocol, Hl7Protocol],
+    [JsonProtocol, LineProtocol, MedibusProtocol, IntellivueProtocol, DatexProtocol, Hl7Protocol],
     ProtocolConfig,
 )

@@ -3,7 +3,8 @@
 To add one: write ``<key>.py`` with a :class:`Sink` subclass and its config
 section (with ``name``, ``batch_size`` and ``flush_interval_s``),
 and add both below; the sink conformance suite then runs on it.
-``line_protocol`` and ``http_errors`` are helpers the InfluxDB sinks share.
+``http_errors`` is a helper the InfluxDB sinks share; the line protocol itself is
+:mod:`htm_edge.collector.line_protocol` (sinks and the ``line`` payload codec use it).
 """
 
 from typing import Annotated

@@ -5,7 +5,7 @@ connections to one base URL, explicit timeouts, no redirects, HTTP Basic auth
 (never credentials in the URL, so they stay out of logs). Bodies are gzipped
 (``Content-Encoding: gzip``; tested on InfluxDB 1.6).
 
-Points follow :mod:`htm_edge.collector.sinks.line_protocol` in its ``v1``
+Points follow :mod:`htm_edge.collector.line_protocol` in its ``v1``
 dialect (InfluxDB 1.x keeps backslashes literally), at ``precision``. With
 ``create_database = true`` the sink sends ``CREATE DATABASE`` (idempotent on
 the server) before its first write and again when a write answers "database
@@ -29,10 +29,10 @@ import httpx
 from pydantic import Field
 
 from htm_edge.collector.context import IngestContext
+from htm_edge.collector.line_protocol import Precision, check_names, encode_points
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks.base import Sink, SinkError
 from htm_edge.collector.sinks.http_errors import error_for_status
-from htm_edge.collector.sinks.line_protocol import Precision, check_names, encode_points
 from htm_edge.config.base import PluginConfig, SecretRef
 from htm_edge.config.errors import ConfigError
 

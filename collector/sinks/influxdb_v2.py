@@ -10,7 +10,7 @@ counted omission, and the body holds exactly one line per point. The
 blocking client runs on the sink's own single worker thread, off the event
 loop; :meth:`~InfluxDbV2Sink.close` waits for that thread's write in flight.
 
-Points follow :mod:`htm_edge.collector.sinks.line_protocol` (one
+Points follow :mod:`htm_edge.collector.line_protocol` (one
 ``telemetry`` measurement, tags ``site``/``device_id``/``modality``, a field
 per signal, the device's timestamp at ``precision``). Answers map to
 :class:`~htm_edge.collector.sinks.base.SinkError` as
@@ -34,10 +34,10 @@ from influxdb_client.rest import ApiException
 from pydantic import Field
 
 from htm_edge.collector.context import IngestContext
+from htm_edge.collector.line_protocol import Encoded, Precision, check_names, encode_points
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks.base import Sink
 from htm_edge.collector.sinks.http_errors import error_for_status
-from htm_edge.collector.sinks.line_protocol import Encoded, Precision, check_names, encode_points
 from htm_edge.config.base import PluginConfig, SecretRef
 from htm_edge.config.errors import ConfigError
 

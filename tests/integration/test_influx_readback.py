@@ -14,11 +14,11 @@ from typing import Any
 
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.health import Health
+from htm_edge.collector.line_protocol import to_ns
 from htm_edge.collector.reading import Quality, Reading
 from htm_edge.collector.sinks import InfluxDbV1Sink, InfluxDbV2Sink, Sink
 from htm_edge.collector.sinks.influxdb_v1 import InfluxDbV1SinkConfig
 from htm_edge.collector.sinks.influxdb_v2 import InfluxDbV2SinkConfig
-from htm_edge.collector.sinks.line_protocol import to_ns
 from htm_edge.config.inventory import Device, Modality
 from tests.servers import Influxd, VictoriaMetrics
 

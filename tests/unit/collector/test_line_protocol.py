@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from htm_edge.collector.reading import Quality, Reading
-from htm_edge.collector.sinks.line_protocol import (
+from htm_edge.collector.line_protocol import (
     check_names,
     encode_points,
     escape_key,
@@ -22,6 +21,7 @@ from htm_edge.collector.sinks.line_protocol import (
     scale_ns,
     to_ns,
 )
+from htm_edge.collector.reading import Quality, Reading
 from htm_edge.config.inventory import Device, Modality
 
 NOW = 1_767_225_600.0
