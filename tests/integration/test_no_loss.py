@@ -139,3 +139,34 @@ def test_readings_the_broker_accepted_survive_a_kill_or_stop_mid_stream(
         ).fetchone()
     assert (lo, hi, devices) == (START_TS, START_TS + N_MESSAGES - 1, 4)
     assert "Traceback" not in second.text()
+
+
+def test_a_backlog_queued_while_the_gateway_was_down_survives_a_kill_while_draining(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The broker holds what arrived while the gateway was away; a SIGKILL mid-drain loses none."""
+    config = write_config(tmp_path, mosquitto)
+    db = tmp_path / "data" / "readings.sqlite"
+    first = DaemonProcess(config, tmp_path / "first.log")
+    first.start()  # creates the persistent session, then goes away
+    first.wait_for_log("event=mqtt_connected")
+    assert first.stop(30)[0] == 0
+    publisher = Publisher(mosquitto, N_MESSAGES)
+    publisher.run()  # the whole backlog, while no gateway is connected
+    assert publisher.error is None and publisher.acked == N_MESSAGES
+    second = DaemonProcess(config, tmp_path / "second.log")
+    third = DaemonProcess(config, tmp_path / "third.log")
+    try:
+        second.start()
+        wait_until(lambda: stored(db) >= N_MESSAGES // 4, 60, "the drain to be under way")
+        second.proc.kill()
+        second.proc.wait(30)
+        in_second = stored(db)
+        third.start()
+        wait_until(lambda: stored(db) >= N_MESSAGES * len(SIGNALS), 90, "the whole backlog")
+        assert third.stop(30)[0] == 0
+    finally:
+        second.kill()
+        third.kill()
+    assert in_second < N_MESSAGES * len(SIGNALS)  # killed before the end
+    assert stored(db) == N_MESSAGES * len(SIGNALS)
