@@ -93,7 +93,6 @@ SETTINGS, TEXT = 0x29, 0x2A
 NAK = 0x15
 _PAGES = {DATA_CP1: "cp1", DATA_CP2: "cp2"}
 _ALARMS = {ALARMS_CP1: "cp1", ALARMS_CP2: "cp2", ALARMS_CP3: "cp3"}
-_HEX = b"0123456789ABCDEFabcdef"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 _DEFAULT_NAME = re.compile(r"^(cp[12])_([0-9A-F]{2})$")
 #: a frame longer than this is noise (the longest slow-data responses are a few hundred bytes)
@@ -127,9 +126,7 @@ def frame_ok(frame: bytes) -> bool:
         len(frame) >= 5
         and frame[0] in (ESC, SOH)
         and frame[-1] == CR
-        and frame[-3] in _HEX
-        and frame[-2] in _HEX
-        and int(frame[-3:-1], 16) == sum(frame[:-3]) & 0xFF
+        and frame[-3:-1] == checksum(frame[:-3])  # upper-case hex: 'a' for 'A' is corruption
     )
 
 

@@ -29,10 +29,11 @@ import httpx
 from pydantic import Field
 
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.line_protocol import Precision, check_names, encode_points
+from htm_edge.collector.line_protocol import encode_points
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks.base import Sink, SinkError
 from htm_edge.collector.sinks.http_errors import error_for_status
+from htm_edge.collector.sinks.influx_base import InfluxSinkConfigBase, check_sink_names
 from htm_edge.config.base import PluginConfig, SecretRef
 from htm_edge.config.errors import ConfigError
 
@@ -42,25 +43,15 @@ __all__ = ["InfluxDbV1Sink", "InfluxDbV1SinkConfig"]
 _V1_PRECISION = {"ns": "ns", "us": "u", "ms": "ms", "s": "s"}
 
 
-class InfluxDbV1SinkConfig(PluginConfig):
+class InfluxDbV1SinkConfig(InfluxSinkConfigBase):
     """Write readings to an InfluxDB 1.x database over HTTP."""
 
     type: Literal["influxdb_v1"] = "influxdb_v1"
-    role: ClassVar[str] = "sink"
-    name: str = "influxdb"
-    url: str = Field(default="http://127.0.0.1:8086", pattern=r"^https?://")
     database: str = Field(default="htm_edge", min_length=1)
     retention_policy: str = ""
     username: str | None = None
     password: SecretRef | None = None
     create_database: bool = False
-    measurement: str = Field(default="telemetry", min_length=1)
-    precision: Precision = "ns"
-    gzip: bool = True
-    timeout_s: float = Field(default=10.0, gt=0)
-    verify_tls: bool = True
-    batch_size: int = Field(default=1000, ge=1, description="frames from the spool per write")
-    flush_interval_s: float = Field(default=1.0, gt=0)
 
 
 class InfluxDbV1Sink(Sink):
@@ -73,10 +64,7 @@ class InfluxDbV1Sink(Sink):
         super().__init__(cfg, ctx)
         self.cfg: InfluxDbV1SinkConfig = cfg
         self.label = f"influxdb_v1 sink {self.name!r}"
-        try:
-            check_names(ctx.site, cfg.measurement, "v1")
-        except ValueError as exc:
-            raise ConfigError(f"gateway.site or sinks[{self.name}].measurement: {exc}") from None
+        check_sink_names(ctx, cfg, "v1")
         self._client: httpx.AsyncClient | None = None
         self._database_ready = not cfg.create_database
         self._inflight = 0

@@ -34,33 +34,24 @@ from influxdb_client.rest import ApiException
 from pydantic import Field
 
 from htm_edge.collector.context import IngestContext
-from htm_edge.collector.line_protocol import Encoded, Precision, check_names, encode_points
+from htm_edge.collector.line_protocol import Encoded, encode_points
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks.base import Sink
 from htm_edge.collector.sinks.http_errors import error_for_status
+from htm_edge.collector.sinks.influx_base import InfluxSinkConfigBase, check_sink_names
 from htm_edge.config.base import PluginConfig, SecretRef
 from htm_edge.config.errors import ConfigError
 
 __all__ = ["InfluxDbV2Sink", "InfluxDbV2SinkConfig"]
 
 
-class InfluxDbV2SinkConfig(PluginConfig):
+class InfluxDbV2SinkConfig(InfluxSinkConfigBase):
     """Write readings through the InfluxDB v2 write API."""
 
     type: Literal["influxdb_v2"] = "influxdb_v2"
-    role: ClassVar[str] = "sink"
-    name: str = "influxdb"
-    url: str = Field(default="http://127.0.0.1:8086", pattern=r"^https?://")
     org: str = Field(default="htm-edge", min_length=1)
     bucket: str = Field(default="htm_edge", min_length=1)
     token: SecretRef | None = None
-    measurement: str = Field(default="telemetry", min_length=1)
-    precision: Precision = "ns"
-    gzip: bool = True
-    timeout_s: float = Field(default=10.0, gt=0)
-    verify_tls: bool = True
-    batch_size: int = Field(default=1000, ge=1, description="frames from the spool per write")
-    flush_interval_s: float = Field(default=1.0, gt=0)
 
 
 class InfluxDbV2Sink(Sink):
@@ -73,10 +64,7 @@ class InfluxDbV2Sink(Sink):
         super().__init__(cfg, ctx)
         self.cfg: InfluxDbV2SinkConfig = cfg
         self.label = f"influxdb_v2 sink {self.name!r}"
-        try:
-            check_names(ctx.site, cfg.measurement, "v2")
-        except ValueError as exc:
-            raise ConfigError(f"gateway.site or sinks[{self.name}].measurement: {exc}") from None
+        check_sink_names(ctx, cfg, "v2")
         self._client: InfluxDBClient | None = None
         self._write_api: WriteApi | None = None
         self._pool: ThreadPoolExecutor | None = None

@@ -80,6 +80,11 @@ class TestMedibusVectors:
         with pytest.raises(DecodeError, match="checksum"):
             MedibusProtocol().parse(frame(bytes.fromhex("01 24 30 35 20 20 31 32 32 45 0D")))
 
+    def test_a_lower_case_checksum_is_corruption_not_a_match(self) -> None:
+        # "2d" for "2D": one flipped bit (0x20) that a case-blind comparison would pass
+        with pytest.raises(DecodeError, match="checksum"):
+            MedibusProtocol().parse(frame(bytes.fromhex("01 24 30 35 20 20 31 32 32 64 0D")))
+
     def test_measured_data_are_patient_data_withheld_by_default(self) -> None:
         p = MedibusProtocol()
         assert p.parse(frame(bytes.fromhex("01 24 30 35 20 20 31 32 32 44 0D"))) == []
