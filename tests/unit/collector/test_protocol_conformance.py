@@ -20,6 +20,7 @@ A new protocol is added to :data:`PROTOCOLS` and gets a :class:`Domain` in
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
 from collections.abc import Callable
@@ -51,7 +52,11 @@ names = st.from_regex(re.compile(SIGNAL_NAME_PATTERN.replace("{1,128}", "{1,16}"
 floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
 stamps = st.floats(min_value=POLICY.earliest_ts, max_value=NOW + POLICY.max_ahead_s)
 whole_stamps = st.integers(int(POLICY.earliest_ts), int(NOW + POLICY.max_ahead_s)).map(float)
-relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+#: examples per property; HTM_HYPOTHESIS_EXAMPLES=1500 for a deep run (about 90 s)
+EXAMPLES = int(os.environ.get("HTM_HYPOTHESIS_EXAMPLES", "60"))
+relaxed = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=EXAMPLES
+)
 
 
 @dataclass(frozen=True)
