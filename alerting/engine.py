@@ -309,6 +309,7 @@ class AlertEngine:
             st.rules.append(sig.rule)
         st.last_seen_at = sig.ts
         st.last_value = sig.value
+        st.record(sig.ts, sig.value)
         st.peak_score = max(st.peak_score, sig.anomaly)
         if sig.hits:
             st.occurrences += sig.hits
