@@ -25,6 +25,7 @@ from htm_edge.collector.sources import SOURCES, Source
 from htm_edge.config.errors import ConfigError
 from htm_edge.config.inventory import Device, Modality
 from htm_edge.gateway.dispatcher import Dispatcher
+from htm_edge.gateway.mqtt_link import MqttLink
 from htm_edge.gateway.pipeline import ScoringPipeline
 from htm_edge.gateway.settings import HtmConfig
 from htm_edge.models.scorer import StreamScorer
@@ -76,6 +77,8 @@ class Components:
     notifiers: list[Notifier]
     #: the notify stage: work-order lifecycle, outbox, delivery
     dispatcher: Dispatcher
+    #: the alerting MQTT session (mqtt notifier, command topic), when configured
+    mqtt_link: MqttLink | None = None
 
 
 def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
@@ -141,6 +144,10 @@ def build_components(
     publisher the ``mqtt`` notifier sends through.
     """
     ctx = ingest_context(cfg, health)
+    link = None
+    if cfg.alerting.commands.enabled or any(n.type == "mqtt" for n in cfg.alerting.notifiers):
+        link = MqttLink(cfg.broker, ctx.broker_password, cfg.alerting, cfg.gateway.site, health)
+        publish = publish or link.publish
     alerting_ctx = AlertingContext(console=console, publish=publish, site=cfg.gateway.site)
     sources = [SOURCES.build(s, ctx) for s in cfg.sources]
     protocols = {s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources}
@@ -152,13 +159,17 @@ def build_components(
         if notifiers is not None
         else [NOTIFIERS.build(n, alerting_ctx) for n in cfg.alerting.notifiers]
     )
+    dispatcher = build_dispatcher(cfg, health, built, pipeline)
+    if link is not None:
+        link.lifecycle = lambda: dispatcher.lifecycle
     return Components(
         sources=sources,
         protocols=protocols,
         sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
         pipeline=pipeline,
         notifiers=built,
-        dispatcher=build_dispatcher(cfg, health, built, pipeline),
+        dispatcher=dispatcher,
+        mqtt_link=link,
     )
 
 

@@ -119,6 +119,7 @@ class Daemon:
         self.pipeline = parts.pipeline
         self.notifiers = parts.notifiers
         self.dispatcher = parts.dispatcher
+        self.mqtt_link = parts.mqtt_link
         self.spool: Spool | None = None
         self.watch = DeviceWatch()
         self._stale: list[str] = []
@@ -176,6 +177,11 @@ class Daemon:
                 stages.append(tg.create_task(score.run(), name="score"))
                 stages += [tg.create_task(w.run(), name=w.sink.name) for w in writers]
                 upkeep = tg.create_task(self._upkeep(spool, score, writers), name="upkeep")
+                link = (
+                    tg.create_task(self.mqtt_link.run(), name="alerts-mqtt")
+                    if self.mqtt_link is not None
+                    else None
+                )
                 source_tasks = [
                     tg.create_task(src.run(_emitter(spool, src.name)), name=src.name)
                     for src in self.sources
@@ -189,6 +195,8 @@ class Daemon:
                 await stop.wait()
                 await self._drain(spool, source_tasks, stages, score, writers)
                 upkeep.cancel()
+                if link is not None:
+                    link.cancel()
         except BaseExceptionGroup as group:
             failures = [e for e in _leaves(group) if not isinstance(e, asyncio.CancelledError)]
             if not failures:
