@@ -13,12 +13,16 @@ from htm_edge.alerting.errors import AlertingError
 from htm_edge.alerting.lifecycle import AlertLifecycle
 from htm_edge.alerting.outcomes import adaptation_levels, outcome_stats
 from htm_edge.alerting.roster_config import AdaptationConfig, GroupingConfig
+from htm_edge.alerting.types import EventKind
 from htm_edge.models.types import Score
 from tests.unit.alerting.alerting_fixtures import (
     INVENTORY,
+    anomaly_rule,
     engine,
+    kinds,
     lifecycle,
     outbox,
+    run,
     scores,
     threshold_rule,
 )
@@ -213,3 +217,20 @@ def test_rate_limit_defers_never_drops() -> None:
     rows = life.store.query("SELECT kind, not_before FROM outbox WHERE kind = 'firing'")
     assert len(rows) == 4
     assert sum(r["not_before"] >= 3600.0 for r in rows) >= 2
+
+
+class TestHysteresisBoundary:
+    """Exactly at the limits: ``enter_score`` is a hit, ``exit_score`` is not yet clear."""
+
+    def test_enter_score_itself_opens_and_exit_score_itself_holds(self) -> None:
+        eng = engine([anomaly_rule(enter_score=0.95, exit_score=0.5, exit_count=2, min_open_s=0)])
+        opened = run(eng, scores("mr-1", "helium_level_pct", [0.95] * 3))
+        assert kinds(opened) == [EventKind.OPENED]
+        held = run(eng, scores("mr-1", "helium_level_pct", [0.5] * 10, start=180.0))
+        assert held == []  # exit_score is inside the band: never clear
+        below = run(eng, scores("mr-1", "helium_level_pct", [0.4999] * 2, start=900.0))
+        assert kinds(below) == [EventKind.RESOLVED]
+
+    def test_just_below_enter_score_never_opens(self) -> None:
+        eng = engine([anomaly_rule(enter_score=0.95)])
+        assert run(eng, scores("mr-1", "helium_level_pct", [0.9499] * 50)) == []
