@@ -309,6 +309,7 @@ class AlertEngine:
             st.rules.append(sig.rule)
         st.last_seen_at = sig.ts
         st.last_value = sig.value
+        st.record(sig.ts, sig.value)
         st.peak_score = max(st.peak_score, sig.anomaly)
         if sig.hits:
             st.occurrences += sig.hits
@@ -339,6 +340,8 @@ class AlertEngine:
         if st.baseline is None or not math.isfinite(value):
             return True
         joined = abs(st.first_value - st.baseline)
+        if joined <= 0:  # it joined at its baseline: there is no deviation to return from
+            return True
         return abs(value - st.baseline) <= self.return_fraction * joined
 
     def _release_returned(self, score: Score) -> None:

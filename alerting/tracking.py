@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from htm_edge.alerting.types import Alert, Severity, SignalEvidence
 from htm_edge.config import catalog
 
-__all__ = ["AlertTrack", "SignalTrack", "snapshot"]
+__all__ = ["SERIES_POINTS", "AlertTrack", "SignalTrack", "snapshot"]
+
+#: points of the inline series a work order carries per signal
+SERIES_POINTS = 24
 
 
 @dataclass(slots=True)
@@ -29,6 +32,19 @@ class SignalTrack:
     rules: list[str] = field(default_factory=list)
     dev_ewma: float | None = None
     ref_dev: float | None = None
+    #: inline series for the work order: every ``stride``-th value, at most SERIES_POINTS
+    series: list[tuple[float, float]] = field(default_factory=list)
+    stride: int = 1
+    seen: int = 0
+
+    def record(self, ts: float, value: float) -> None:
+        """Keep every ``stride``-th point; when full, drop every other and double the stride."""
+        if self.seen % self.stride == 0:
+            self.series.append((ts, value))
+            if len(self.series) > SERIES_POINTS:
+                self.series = self.series[::2]
+                self.stride *= 2
+        self.seen += 1
 
 
 @dataclass(slots=True)
@@ -97,6 +113,7 @@ def snapshot(track: AlertTrack, closed_at: float | None = None) -> Alert:
                 baseline=st.baseline,
                 peak_score=st.peak_score,
                 occurrences=st.occurrences,
+                series=tuple(st.series),
             )
             for st in sigs
         ),

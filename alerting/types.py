@@ -74,6 +74,7 @@ class SignalEvidence:
     baseline: float | None
     peak_score: float
     occurrences: int
+    series: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,10 @@ class EvidenceLine:
     peak_score: float
     first_seen_at: float
     occurrences: int
+    #: least-squares slope of ``series`` in units per hour (None with fewer than 3 points)
+    trend_per_h: float | None = None
+    #: a small inline series (time, value) for a plot, decimated to at most 24 points
+    series: tuple[tuple[float, float], ...] = ()
 
     def describe(self) -> str:
         """Return e.g. ``"helium_level_pct = 61.2 % (baseline 74 %, first 70.1 %)"``."""
@@ -291,7 +296,13 @@ class WorkOrder:
     # assignment and history
     assigned_engineers: tuple[Assignee, ...]
     previous_closed_at: float | None = None
+    #: time to failure (point and interval) once prognostics predicts one
     time_to_failure_s: float | None = None
+    time_to_failure_lower_s: float | None = None
+    time_to_failure_upper_s: float | None = None
+    priority_reason: str = ""
+    firmware: str = ""
+    room: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict (tuples as lists, non-finite floats as None)."""

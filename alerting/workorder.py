@@ -25,6 +25,7 @@ before catch-all ones, otherwise config order is kept.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from htm_edge.alerting.config import EngineerConfig
@@ -45,7 +46,9 @@ __all__ = [
     "build_work_order",
     "match_engineers",
     "priority",
+    "priority_reason",
     "risk_class",
+    "trend_per_hour",
 ]
 
 #: longest allowed response per priority, hours
@@ -75,6 +78,44 @@ def priority(severity: str, em_number: int | None, in_use: bool | None) -> tuple
         if score >= bound:
             return label, score
     return "P4", score
+
+
+def priority_reason(severity: str, em_number: int | None, in_use: bool | None) -> str:
+    """Say how :func:`priority` got its score.
+
+    Examples
+    --------
+    >>> priority_reason("medium", 14, True)
+    'severity medium (2) x risk EM 14 (2.2) x in use (1.5) = 6.6 -> P2'
+    """
+    label, score = priority(severity, em_number, in_use)
+    risk = _UNKNOWN_EM_FACTOR if em_number is None else 1.0 + (em_number - 2) / 10.0
+    em = "EM unknown" if em_number is None else f"EM {em_number}"
+    use = f"in use ({_IN_USE_FACTOR:g})" if in_use else "not in use (1)"
+    return (
+        f"severity {severity} ({SEVERITY_RANK[severity]}) x risk {em} ({risk:.2g}) x {use} "
+        f"= {score:.3g} -> {label}"
+    )
+
+
+def trend_per_hour(series: Sequence[tuple[float, float]]) -> float | None:
+    """Least-squares slope of ``(ts, value)`` points in units per hour; None for < 3 points.
+
+    Examples
+    --------
+    >>> trend_per_hour([(0.0, 1.0), (1800.0, 1.5), (3600.0, 2.0)])
+    1.0
+    """
+    pts = [(t, v) for t, v in series if math.isfinite(v)]
+    if len(pts) < 3:
+        return None
+    mt = sum(t for t, _ in pts) / len(pts)
+    mv = sum(v for _, v in pts) / len(pts)
+    den = sum((t - mt) ** 2 for t, _ in pts)
+    if den <= 0:
+        return None
+    slope = sum((t - mt) * (v - mv) for t, v in pts) / den
+    return round(slope * 3600.0, 9)
 
 
 def risk_class(em_number: int | None) -> str:
@@ -135,6 +176,8 @@ def build_work_order(
             peak_score=e.peak_score,
             first_seen_at=e.first_seen_at,
             occurrences=e.occurrences,
+            trend_per_h=trend_per_hour(e.series),
+            series=e.series,
         )
         for e in alert.evidence
     )
@@ -185,4 +228,7 @@ def build_work_order(
         safety_notes=mode.safety_notes,
         assigned_engineers=match_engineers(engineers, device),
         previous_closed_at=alert.previous_closed_at,
+        priority_reason=priority_reason(alert.severity, device.em_number, usage.in_use),
+        firmware=device.firmware,
+        room=device.room,
     )

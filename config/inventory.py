@@ -43,7 +43,9 @@ class Device(StrictModel):
 
     ``service_owner`` is who holds the service contract: the manufacturer
     (``oem``), an independent service organisation (``iso``, also written
-    ``third-party``) or the hospital's own clinical engineering (``in-house``).
+    ``third-party``) or the hospital's own clinical engineering (``in-house``);
+    ``service_vendor`` and ``service_contract`` name that vendor and the
+    contract's reference, quoted when a service call is raised.
     """
 
     device_id: str = Field(pattern=DEVICE_ID_PATTERN)
@@ -57,6 +59,10 @@ class Device(StrictModel):
     serial: str = ""
     em_number: int | None = Field(default=None, ge=2, le=22, description="Fennigkoh-Smith EM")
     service_owner: Literal["in-house", "oem", "iso", "third-party"] = "in-house"
+    service_vendor: str = Field(
+        default="", description="who holds the contract (oem: the manufacturer if empty)"
+    )
+    service_contract: str = Field(default="", description="the contract's reference")
     room: str = ""
     install_date: date | None = None
     firmware: str = ""

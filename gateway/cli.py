@@ -1,5 +1,5 @@
-"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, score-csv,
-decode.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, alerts,
+score-csv, decode.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -140,7 +140,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "Work orders print below as they are dispatched.",
         flush=True,
     )
-    result = asyncio.run(run_demo(cfg, args.duration))
+    result = asyncio.run(run_demo(cfg, args.duration, config_path=args.config))
     summary = result.summary
     print(
         f"\nDemo summary: {summary.devices} devices, {summary.readings_received} readings "
@@ -160,10 +160,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             else "not detected before failure (or not yet reached)"
         )
         print(f"  injected fault {fault.failure_mode} on {fault.device_id}: {outcome}")
+    for wo_id, engineer, _ in result.acknowledged:
+        print(f"  work order {wo_id} was routed to {engineer} and acknowledged from the CLI")
     if args.json:
         doc = summary.to_dict()
         doc.pop("counters")
         doc["faults"] = [f.to_dict() for f in result.faults]
+        doc["acknowledged"] = [{"work_order": w, "by": b} for w, b, _ in result.acknowledged]
         print(json.dumps(doc, sort_keys=True))
     return 0
 
@@ -181,6 +184,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     _setup_logging("WARNING")
     return cmd_evaluate(args)
+
+
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.alerts_cmd import cmd_alerts
+
+    return cmd_alerts(args)
 
 
 def _cmd_score_csv(args: argparse.Namespace) -> int:
@@ -249,6 +258,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_evaluate_arguments(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    from htm_edge.gateway.alerts_cmd import add_alerts_arguments
+
+    alerts = sub.add_parser(
+        "alerts", help="work orders in the daemon's store: list, show, ack, resolve, silence, stats"
+    )
+    add_alerts_arguments(alerts)
+    alerts.set_defaults(func=_cmd_alerts)
 
     score = sub.add_parser("score-csv", help="score timestamp,value CSV files offline")
     score.add_argument("input", type=Path, help="a CSV file or a directory of them")

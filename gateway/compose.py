@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TextIO
 
-from htm_edge.alerting.context import AlertingContext
+from htm_edge.alerting.context import AlertingContext, Publish
 from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.notifiers import NOTIFIERS, Notifier
 from htm_edge.alerting.rules import RULES
@@ -24,6 +24,8 @@ from htm_edge.collector.sinks import SINKS, Sink
 from htm_edge.collector.sources import SOURCES, Source
 from htm_edge.config.errors import ConfigError
 from htm_edge.config.inventory import Device, Modality
+from htm_edge.gateway.dispatcher import Dispatcher
+from htm_edge.gateway.mqtt_link import MqttLink
 from htm_edge.gateway.pipeline import ScoringPipeline
 from htm_edge.gateway.settings import HtmConfig
 from htm_edge.models.scorer import StreamScorer
@@ -32,6 +34,7 @@ __all__ = [
     "Components",
     "DeviceDirectory",
     "build_components",
+    "build_dispatcher",
     "build_pipeline",
     "build_protocol",
     "ingest_context",
@@ -72,6 +75,10 @@ class Components:
     sinks: list[Sink]
     pipeline: ScoringPipeline
     notifiers: list[Notifier]
+    #: the notify stage: work-order lifecycle, outbox, delivery
+    dispatcher: Dispatcher
+    #: the alerting MQTT session (mqtt notifier, command topic), when configured
+    mqtt_link: MqttLink | None = None
 
 
 def ingest_context(cfg: HtmConfig, health: Health) -> IngestContext:
@@ -128,26 +135,53 @@ def build_components(
     scorer: StreamScorer | None = None,
     notifiers: list[Notifier] | None = None,
     console: TextIO | None = None,
+    publish: Publish | None = None,
 ) -> Components:
     """Build every component of the daemon for ``cfg``.
 
     ``notifiers`` replaces the configured ones (tests capture work orders that
-    way); ``console`` redirects the console notifier.
+    way); ``console`` redirects the console notifier; ``publish`` is the MQTT
+    publisher the ``mqtt`` notifier sends through.
     """
     ctx = ingest_context(cfg, health)
-    alerting_ctx = AlertingContext(console=console)
+    link = None
+    if cfg.alerting.commands.enabled or any(n.type == "mqtt" for n in cfg.alerting.notifiers):
+        link = MqttLink(cfg.broker, ctx.broker_password, cfg.alerting, cfg.gateway.site, health)
+        publish = publish or link.publish
+    alerting_ctx = AlertingContext(console=console, publish=publish, site=cfg.gateway.site)
     sources = [SOURCES.build(s, ctx) for s in cfg.sources]
     protocols = {s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources}
     for source in sources:  # byte streams need the deframer; patient data is redacted at the source
         source.attach(protocols[source.name])
+    pipeline = build_pipeline(cfg, scorer)
+    built = (
+        list(notifiers)
+        if notifiers is not None
+        else [NOTIFIERS.build(n, alerting_ctx) for n in cfg.alerting.notifiers]
+    )
+    dispatcher = build_dispatcher(cfg, health, built, pipeline)
+    if link is not None:
+        link.lifecycle = lambda: dispatcher.lifecycle
     return Components(
         sources=sources,
         protocols=protocols,
         sinks=[SINKS.build(s, ctx) for s in cfg.sinks],
-        pipeline=build_pipeline(cfg, scorer),
-        notifiers=(
-            list(notifiers)
-            if notifiers is not None
-            else [NOTIFIERS.build(n, alerting_ctx) for n in cfg.alerting.notifiers]
-        ),
+        pipeline=pipeline,
+        notifiers=built,
+        dispatcher=dispatcher,
+        mqtt_link=link,
+    )
+
+
+def build_dispatcher(
+    cfg: HtmConfig, health: Health, notifiers: list[Notifier], pipeline: ScoringPipeline
+) -> Dispatcher:
+    """The notify stage for ``cfg``: lifecycle on the store, outbox, the given notifiers."""
+    return Dispatcher(
+        cfg.alerting,
+        notifiers,
+        health,
+        DeviceDirectory(cfg.inventory.devices),
+        rules=pipeline.engine.rules,
+        data_clock=lambda: pipeline.latest_ts,
     )

@@ -177,9 +177,9 @@ class ScoreConsumer:
                     readings.extend(decoded)
                 events = self.pipeline.process(readings)
                 self.health.inc("readings.scored", sum(1 for r in readings if r.usable))
-                self.follower.position = frames[-1].seq
-                for event in events:
+                for event in events:  # queued before the position moves (checkpoints)
                     await self.to_notify.put(event)
+                self.follower.position = frames[-1].seq
         finally:
             await self.to_notify.put(None)
 

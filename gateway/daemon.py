@@ -2,7 +2,9 @@
 
 ::
 
-    sources --Frame--> spool (SQLite, fsync) --+--> score consumer --events--> notify stage
+    sources --Frame--> spool (SQLite, fsync) --+--> score consumer --events--> dispatcher
+                                               |        (work orders + outbox in alerts.sqlite,
+                                               |         escalation timers, delivery)
        ^ ack after commit                      +--> sink writer, one per sink (own cursor)
                                                +--> (dead letters, from the score consumer)
 
@@ -27,6 +29,11 @@ What it guarantees (each shown by a test):
   still unprocessed stays in the spool for the next run (logged as
   ``left_in_spool``). Model state and the scorer's position are checkpointed
   every ``spool.checkpoint_s`` and at stop.
+* **Work orders arrive once.** The notify stage is the
+  :class:`~htm_edge.gateway.dispatcher.Dispatcher`: every event is committed to
+  the alert store with the notifications it causes before a notifier is tried;
+  a notifier that is down delays them and a restart delivers what is left.
+  A checkpoint waits until the events of the frames it covers are committed.
 * **Fail fast.** A stage that fails for good ends the run with
   :class:`StageFailed` naming it, so the process exits non-zero and its
   supervisor restarts it.
@@ -40,10 +47,10 @@ import json
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
+from htm_edge.alerting.context import Publish
 from htm_edge.alerting.notifiers import Notifier
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.deadletter import DeadLetterStore
@@ -66,8 +73,6 @@ __all__ = ["Daemon", "RunSummary"]
 
 log = logging.getLogger(__name__)
 
-_RECENT_EVENTS = 1000
-_NOTIFY_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 5.0
 
 
@@ -94,6 +99,7 @@ class Daemon:
         *,
         components: Components | None = None,
         health: Health | None = None,
+        publish: Publish | None = None,
     ) -> None:
         self.cfg = cfg
         self.health = health if health is not None else Health()
@@ -105,16 +111,20 @@ class Daemon:
             self.health,
             scorer=restored.scorer if restored is not None else None,
             notifiers=None if notifiers is None else list(notifiers),
+            publish=publish,
         )
         self.sources: list[Source] = parts.sources
         self.protocols = parts.protocols
         self.sinks: list[Sink] = parts.sinks
         self.pipeline = parts.pipeline
         self.notifiers = parts.notifiers
-        #: the most recent dispatched events (bounded: the daemon runs for months)
-        self.dispatched: deque[AlertEvent] = deque(maxlen=_RECENT_EVENTS)
+        self.dispatcher = parts.dispatcher
+        self.mqtt_link = parts.mqtt_link
         self.spool: Spool | None = None
         self.watch = DeviceWatch()
+        self._stale: list[str] = []
+        self.dispatcher.stale = lambda: self._stale
+        self._to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] | None = None
         self.started_at = time.time()
 
     async def run(self, stop: asyncio.Event) -> RunSummary:
@@ -132,6 +142,7 @@ class Daemon:
         to_notify: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None] = asyncio.Queue(
             self.cfg.gateway.queue_size
         )
+        self._to_notify = to_notify
         opened: list[Sink] = []
         score: ScoreConsumer | None = None
         try:
@@ -162,10 +173,15 @@ class Daemon:
             async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as tg:
                 for notifier in self.notifiers:
                     await stack.enter_async_context(notifier)
-                stages = [tg.create_task(self._notify_stage(to_notify), name="notify")]
+                stages = [tg.create_task(self.dispatcher.run(to_notify), name="notify")]
                 stages.append(tg.create_task(score.run(), name="score"))
                 stages += [tg.create_task(w.run(), name=w.sink.name) for w in writers]
                 upkeep = tg.create_task(self._upkeep(spool, score, writers), name="upkeep")
+                link = (
+                    tg.create_task(self.mqtt_link.run(), name="alerts-mqtt")
+                    if self.mqtt_link is not None
+                    else None
+                )
                 source_tasks = [
                     tg.create_task(src.run(_emitter(spool, src.name)), name=src.name)
                     for src in self.sources
@@ -179,6 +195,8 @@ class Daemon:
                 await stop.wait()
                 await self._drain(spool, source_tasks, stages, score, writers)
                 upkeep.cancel()
+                if link is not None:
+                    link.cancel()
         except BaseExceptionGroup as group:
             failures = [e for e in _leaves(group) if not isinstance(e, asyncio.CancelledError)]
             if not failures:
@@ -193,6 +211,7 @@ class Daemon:
                 await self._bounded(self._checkpoint(spool, score), "saving model state")
             if self.spool is not None:
                 await self._bounded(spool.close(), "closing the spool")
+            await self._bounded(asyncio.to_thread(self.dispatcher.close), "closing the alert store")
             await self._bounded(asyncio.to_thread(dead.close), "closing the dead-letter store")
         return self.summary()
 
@@ -203,6 +222,13 @@ class Daemon:
             raise StageFailed(
                 f"the spool {spool.path} could not open: {type(exc).__name__}: {exc}; "
                 "check gateway.data_dir or spool.path"
+            ) from exc
+        try:
+            await asyncio.to_thread(self.dispatcher.open, self.data_dir)
+        except Exception as exc:
+            raise StageFailed(
+                f"the alert store in {self.data_dir} could not open: "
+                f"{type(exc).__name__}: {exc}; check gateway.data_dir"
             ) from exc
         for sink in self.sinks:
             try:
@@ -223,6 +249,7 @@ class Daemon:
             await spool.trim()
             now = time.time()
             stale = self.watch.check(now, self.health)
+            self._stale = stale
             behind = {ScoreConsumer.NAME: max(0, spool.head - score.follower.position)}
             behind.update({SinkWriter.consumer_name(w.sink): w.behind for w in writers})
             doc = {
@@ -243,8 +270,19 @@ class Daemon:
             await asyncio.sleep(WRITE_EVERY_S)
 
     async def _checkpoint(self, spool: Spool, score: ScoreConsumer) -> None:
-        """Save model state with its spool position, then let the spool release what it covers."""
+        """Save model state with its spool position, then let the spool release what it covers.
+
+        The events of the frames up to that position are committed to the alert
+        store first (a crash after the checkpoint must not forget them).
+        """
         position = score.follower.position
+        if self._to_notify is not None:
+            try:
+                async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                    await self._to_notify.join()
+            except TimeoutError:
+                log.warning("event=checkpoint_skipped reason=alert events not yet stored")
+                return
         snapshot_ok = await asyncio.to_thread(
             save_model_state, self.data_dir, self.pipeline.scorer, position
         )
@@ -336,38 +374,9 @@ class Daemon:
             readings_scored=h.get("readings.scored"),
             frames_malformed=h.get("frames.malformed"),
             alerts_dispatched=h.get("alerts.dispatched"),
-            alerts=[event_dict(e) for e in self.dispatched],
+            alerts=[event_dict(e) for e in self.dispatcher.events],
             counters=h.snapshot(),
         )
-
-    async def _notify_stage(
-        self, queue: asyncio.Queue[tuple[AlertEvent, WorkOrder] | None]
-    ) -> None:
-        while (item := await queue.get()) is not None:
-            event, order = item
-            delivered = 0
-            for notifier in self.notifiers:
-                try:
-                    async with asyncio.timeout(_NOTIFY_TIMEOUT_S):
-                        await notifier.send(event, order)
-                except Exception as exc:  # one failing notifier must not starve the others
-                    notifier.failed += 1
-                    self.health.inc(f"notifier.{notifier.name}.failed")
-                    log.error(
-                        "event=notify_failed notifier=%s key=%s error=%r",
-                        notifier.name,
-                        event.alert.key,
-                        str(exc) or type(exc).__name__,
-                    )
-                    continue
-                delivered += 1
-                self.health.inc(f"notifier.{notifier.name}.sent")
-            if delivered or not self.notifiers:
-                self.dispatched.append(event)
-                self.health.inc("alerts.dispatched")
-                self.health.inc(f"alerts.{event.kind}")
-            else:
-                self.health.inc("alerts.undelivered")
 
 
 def _emitter(spool: Spool, source: str) -> EmitFrame:

@@ -7,10 +7,12 @@ repeatable and needs nothing installed beyond the package.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from htm_edge.gateway.daemon import Daemon, RunSummary
@@ -35,10 +37,57 @@ class DemoResult:
 
     summary: RunSummary
     faults: list[FaultOutcome]
+    #: the work orders acknowledged from the CLI during the run: (id, engineer, CLI output)
+    acknowledged: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = None) -> DemoResult:
+async def acknowledge_from_cli(
+    daemon: Daemon, data_dir: Path, config: Path | None, done: list[tuple[str, str, str]]
+) -> None:
+    """Wait for the first firing work order and acknowledge it with ``htm-edge alerts ack``.
+
+    The command runs as its own process against the daemon's store, as an
+    engineer would run it, as the engineer the work order was routed to.
+    """
+    while True:
+        await asyncio.sleep(0.5)
+        life = daemon.dispatcher.lifecycle
+        if life is None:
+            continue
+        row = await asyncio.to_thread(
+            life.store.one,
+            "SELECT id, assignee FROM work_orders WHERE state = 'firing' AND assignee IS NOT NULL "
+            "ORDER BY created_at LIMIT 1",
+        )
+        if row is None:
+            continue
+        argv = [sys.executable, "-m", "htm_edge.gateway.cli", "alerts"]
+        argv += ["--config", str(config)] if config is not None else []
+        argv += ["--data-dir", str(data_dir), "ack", row["id"], "--by", row["assignee"]]
+        print(
+            f"\n$ htm-edge alerts ack {row['id']} --by {row['assignee']!r}   "
+            "(the engineer acknowledges from the CLI)",
+            flush=True,
+        )
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        out, _ = await proc.communicate()
+        text = out.decode(errors="replace").strip()
+        print(text + "\n", flush=True)
+        if proc.returncode == 0:
+            done.append((row["id"], row["assignee"], text))
+        return
+
+
+async def run_demo(
+    cfg: HtmConfig,
+    duration_s: float,
+    data_dir: Path | None = None,
+    config_path: Path | None = None,
+) -> DemoResult:
     """Run the demo for ``duration_s`` real seconds; grade the alerts against the faults."""
+    acked: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="htm-edge-demo-") as tmp:
         gateway = cfg.gateway.model_copy(update={"data_dir": data_dir or Path(tmp)})
         async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
@@ -47,6 +96,9 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
             daemon = Daemon(cfg)
             stop = asyncio.Event()
             run_task = asyncio.create_task(daemon.run(stop))
+            ack_task = asyncio.create_task(
+                acknowledge_from_cli(daemon, gateway.data_dir, config_path, acked)
+            )
             try:
                 await daemon.wait_connected(run_task, _CONNECT_TIMEOUT_S)
                 start = simulation_start(
@@ -71,6 +123,10 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
                         received,
                     )
             finally:
+                if not ack_task.done():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(ack_task), 5.0)
+                ack_task.cancel()
                 stop.set()
             summary = await run_task
     opened: dict[str, list[tuple[float, str, tuple[str, ...]]]] = {}
@@ -79,4 +135,4 @@ async def run_demo(cfg: HtmConfig, duration_s: float, data_dir: Path | None = No
             entry = (alert["opened_at"], alert["failure_mode"], tuple(alert["signals"]))
             opened.setdefault(alert["device_id"], []).append(entry)
     faults = [grade_fault(f, opened.get(f.device_id, [])) for f in fleet.ground_truth()]
-    return DemoResult(summary, faults)
+    return DemoResult(summary, faults, acked)

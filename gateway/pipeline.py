@@ -44,6 +44,8 @@ class ScoringPipeline:
         self.scorer = scorer
         self.engine = engine
         self._state: dict[str, int] = {}
+        #: the newest score time seen (the alerting clock in ``data`` mode)
+        self.latest_ts: float | None = None
 
     def process(self, readings: Sequence[Reading]) -> list[tuple[AlertEvent, WorkOrder]]:
         """Score the usable readings (in order) and return the events they raise."""
@@ -61,6 +63,9 @@ class ScoringPipeline:
         ts = np.fromiter((r.ts for r in usable), dtype=float, count=len(usable))
         values = np.fromiter((r.value for r in usable), dtype=float, count=len(usable))
         anomaly = self.scorer.score(keys, ts, values)
+        newest = float(ts.max())
+        if self.latest_ts is None or newest > self.latest_ts:
+            self.latest_ts = newest
         out: list[tuple[AlertEvent, WorkOrder]] = []
         for r, a in zip(usable, anomaly.tolist(), strict=True):
             for event in self.engine.process(Score(r.device_id, r.signal, r.ts, a, r.value)):

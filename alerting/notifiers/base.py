@@ -1,10 +1,12 @@
-"""The ``Notifier`` role: deliver one alert event with its work order somewhere.
+"""The ``Notifier`` role: deliver one notification (a work order and what happened) somewhere.
 
-Implementations (console now; webhook, SMTP, MQTT later) live one per module
-under :mod:`alerting.notifiers`, keyed by their config ``type``. ``send`` is a
-coroutine so network notifiers can await I/O; the caller (the daemon's
-dispatcher) owns retries and the outbox. I/O starts in ``send`` or
-``__aenter__``, never in the constructor.
+Implementations (console, MQTT, webhook, SMTP) live one per module under
+:mod:`alerting.notifiers`, keyed by their config ``type``. ``send`` is a
+coroutine so network notifiers can await I/O; the caller (the gateway's
+dispatcher, reading the persisted outbox) owns retries, and a notification
+is marked delivered only when ``send`` returned. Every message carries the
+notification's idempotency key, so a receiver can drop a repeat. I/O starts
+in ``send`` or ``__aenter__``, never in the constructor.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from htm_edge.alerting.types import AlertEvent, WorkOrder
+from htm_edge.alerting.notification import Notification
 from htm_edge.config.base import PluginConfig
 
 __all__ = ["Notifier"]
@@ -38,8 +40,8 @@ class Notifier(ABC):
         """Build the notifier from its section and the alerting context."""
 
     @abstractmethod
-    async def send(self, event: AlertEvent, order: WorkOrder) -> None:
-        """Deliver one event and its work order; raise ``AlertingError`` on failure.
+    async def send(self, note: Notification) -> None:
+        """Deliver one notification; raise ``AlertingError`` on failure.
 
         Implementations add 1 to :attr:`sent` only after a delivery succeeded;
         the dispatcher counts a raised error in :attr:`failed`.

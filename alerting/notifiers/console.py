@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import ClassVar, Literal, Self, TextIO
 
 from htm_edge.alerting.context import AlertingContext
 from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.notification import Notification
 from htm_edge.alerting.notifiers.base import Notifier
-from htm_edge.alerting.types import AlertEvent, WorkOrder, json_safe
 from htm_edge.config.base import PluginConfig
 
 __all__ = ["ConsoleNotifier", "ConsoleNotifierConfig"]
@@ -56,23 +57,16 @@ class ConsoleNotifier(Notifier):
         """Build the notifier; ``ctx.console`` redirects its output."""
         return cls(cfg, stream=ctx.console if ctx is not None else None)
 
-    def render(self, event: AlertEvent, order: WorkOrder) -> str:
+    def render(self, note: Notification, sent_at: float = 0.0) -> str:
         """Return exactly what :meth:`send` writes (ends with a newline)."""
         if self.cfg.format == "json":
-            record = {
-                "event": str(event.kind),
-                "ts": event.ts,
-                "key": event.alert.key,
-                "reason": event.reason,
-                "work_order": order.to_dict(),
-            }
-            return json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False) + "\n"
-        return order.to_text() + "\n\n"
+            return json.dumps(note.message(sent_at), ensure_ascii=False, allow_nan=False) + "\n"
+        return f"{note.text}\nIdempotency: {note.key}\n\n"
 
-    async def send(self, event: AlertEvent, order: WorkOrder) -> None:
-        """Write the event and flush the stream."""
+    async def send(self, note: Notification) -> None:
+        """Write the notification and flush the stream."""
         try:
-            self.stream.write(self.render(event, order))
+            self.stream.write(self.render(note, time.time()))
             self.stream.flush()
         except (OSError, ValueError) as exc:
             raise AlertingError(f"notifier {self.name!r}: cannot write to console: {exc}") from exc

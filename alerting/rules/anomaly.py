@@ -66,6 +66,25 @@ class AnomalyRule(Rule):
         self.cfg = cfg
         self._patterns = tuple(cfg.signals)
         self._match_cache: dict[str, bool] = {}
+        #: per-device entry score learnt from closed work orders (see alerting.outcomes)
+        self._enter: dict[str, float] = {}
+
+    def set_levels(self, levels: dict[str, int], step: float) -> None:
+        """Per device, entry score ``1 - (1 - enter_score) * step ** level`` (kept in the band).
+
+        >>> rule = AnomalyRule(AnomalyRuleConfig(enter_score=0.99))
+        >>> rule.set_levels({"ct-1": 1}, 0.5); round(rule.enter_score_for("ct-1"), 4)
+        0.995
+        """
+        base = self.cfg.enter_score
+        self._enter = {
+            device: min(0.999999, max(self.cfg.exit_score + 1e-6, 1 - (1 - base) * step**level))
+            for device, level in levels.items()
+        }
+
+    def enter_score_for(self, device_id: str) -> float:
+        """The entry score in force for ``device_id``."""
+        return self._enter.get(device_id, self.cfg.enter_score)
 
     def matches_signal(self, signal: str) -> bool:
         """Return True when ``signal`` matches one of the config's glob patterns.
@@ -85,7 +104,7 @@ class AnomalyRule(Rule):
 
     def is_hit(self, score: Score) -> bool:
         """Return True when the anomaly score reaches ``enter_score``."""
-        return score.anomaly >= self.cfg.enter_score
+        return score.anomaly >= self._enter.get(score.device_id, self.cfg.enter_score)
 
     def is_clear(self, score: Score) -> bool:
         """Return True when the anomaly score is below ``exit_score``."""

@@ -31,5 +31,10 @@ def test_demo_dispatches_an_alert_and_stores_everything() -> None:
     assert fault["detected"], summary["alerts"]
     assert fault["onset_ts"] <= fault["first_alert_ts"] <= fault["failure_ts"]
     assert "MR.COLDHEAD.DEGRADATION" in fault["alerted_modes"]
-    # and its work order was printed as it was dispatched
-    assert "OPENED" in proc.stdout and "on MR-01" in proc.stdout
+    # and its work order was printed as it was dispatched, routed to a named on-call
+    # engineer with a suggested visit window, then acknowledged from the CLI
+    assert "=== FIRING" in proc.stdout and "on MR-01" in proc.stdout
+    assert "Visit      : " in proc.stdout and "Assigned   : UNASSIGNED" not in proc.stdout
+    (ack,) = summary["acknowledged"]
+    assert ack["by"] in {"Dana Okafor", "Lars Brandt"}
+    assert f"{ack['work_order']} acknowledged by {ack['by']}" in proc.stdout

@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, Self
 
+from htm_edge.alerting.notification import Notification
 from htm_edge.alerting.notifiers.base import Notifier
-from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.context import IngestContext
 from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.protocols.json import JsonProtocol
@@ -108,21 +108,21 @@ class ExplodingProtocol(JsonProtocol):
 
 
 class RecordingNotifier(Notifier):
-    """Keeps every delivered event; with ``fail`` every send raises."""
+    """Keeps every delivered notification; with ``fail`` every send raises."""
 
     type_name: ClassVar[str] = "recording"
 
     def __init__(self, name: str = "recording", *, fail: bool = False) -> None:
         super().__init__(name)
         self.fail = fail
-        self.events: list[tuple[AlertEvent, WorkOrder]] = []
+        self.events: list[Notification] = []
 
     @classmethod
     def from_config(cls, cfg: Any, ctx: Any) -> Self:
         return cls(cfg.name)
 
-    async def send(self, event: AlertEvent, order: WorkOrder) -> None:
+    async def send(self, note: Notification) -> None:
         if self.fail:
             raise ConnectionError(f"notifier {self.name!r}: simulated delivery failure")
-        self.events.append((event, order))
+        self.events.append(note)
         self.sent += 1

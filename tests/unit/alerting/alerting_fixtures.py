@@ -6,9 +6,13 @@ from collections.abc import Iterable, Sequence
 
 from htm_edge.alerting.config import AlertingConfig, EngineerConfig
 from htm_edge.alerting.engine import AlertEngine
+from htm_edge.alerting.lifecycle import AlertLifecycle
+from htm_edge.alerting.notification import Notification
+from htm_edge.alerting.roster_config import GroupingConfig
 from htm_edge.alerting.rules import RULES
 from htm_edge.alerting.rules.anomaly import AnomalyRuleConfig
 from htm_edge.alerting.rules.threshold import ThresholdRuleConfig
+from htm_edge.alerting.store import AlertStore
 from htm_edge.alerting.types import AlertEvent, EventKind
 from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.types import Score
@@ -110,3 +114,38 @@ def run(eng: AlertEngine, items: Iterable[Score]) -> list[AlertEvent]:
 def kinds(events: Iterable[AlertEvent]) -> list[EventKind]:
     """The kinds of ``events``, in order."""
     return [e.kind for e in events]
+
+
+def lifecycle(
+    cfg: AlertingConfig | None = None,
+    path: str = ":memory:",
+    channels: Sequence[str] = ("console",),
+) -> AlertLifecycle:
+    """A lifecycle over :data:`INVENTORY` on a store (in memory unless ``path``)."""
+
+    def lookup(device_id: str) -> Device:
+        found = INVENTORY.get(device_id)
+        return found or Device.model_construct(device_id=device_id, modality=Modality.OTHER)
+
+    cfg = cfg or AlertingConfig(grouping=GroupingConfig(group_wait_s=0))
+    return AlertLifecycle(AlertStore(path), cfg, lookup, list(channels))
+
+
+def outbox(life: AlertLifecycle, state: str | None = None) -> list[Notification]:
+    """The notifications in the outbox (one per key), oldest first."""
+    rows = life.store.query(
+        "SELECT payload FROM outbox WHERE (? IS NULL OR state = ?) GROUP BY key ORDER BY MIN(id)",
+        (state, state),
+    )
+    return [Notification.from_json(r["payload"]) for r in rows]
+
+
+def notification() -> Notification:
+    """A firing notification of a ventilator work order (through the real lifecycle)."""
+    eng = engine()
+    life = lifecycle()
+    for s in scores("vent-7", "o2_cell_mv", [0.999] * 3, value=30.0):
+        for event in eng.process(s):
+            life.ingest(event, eng.work_order(event), s.ts)
+    (note,) = outbox(life)
+    return note

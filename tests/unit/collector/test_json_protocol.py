@@ -115,7 +115,7 @@ def test_encode_refuses_mixed_devices_and_the_registry_names_valid_types() -> No
     with pytest.raises(ValueError):
         codec.encode([Reading("a", "x", 1, TS), Reading("b", "x", 1, TS)])
     assert PROTOCOLS["json"] is JsonProtocol
-    valid = "datex, hl7, intellivue, json, line, medibus"
+    valid = ", ".join(PROTOCOLS.names())
     with pytest.raises(
         UnknownTypeError, match=f"unknown protocol type 'modbus'; valid types: {valid}"
     ):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from htm_edge.collector.protocols import PROTOCOLS
 from htm_edge.config.errors import ConfigError
 from htm_edge.config.loader import config_warnings
 from htm_edge.gateway.settings import parse_config
@@ -107,6 +108,7 @@ def test_protocol_may_be_named_or_a_table() -> None:
     named = parse_config('[[sources]]\ntype = "mqtt"\nprotocol = "json"\n')
     table = parse_config('[[sources]]\ntype = "mqtt"\nprotocol = { type = "json" }\n')
     assert named.sources[0].protocol == table.sources[0].protocol
-    assert "set type to one of 'json', 'medibus', 'intellivue', 'datex', 'hl7'" in error_of(
-        '[[sources]]\ntype = "mqtt"\nprotocol = "modbus"\n'
-    )
+    message = error_of('[[sources]]\ntype = "mqtt"\nprotocol = "modbus"\n')
+    assert "sources[0].protocol" in message and "set type to one of" in message
+    for name in PROTOCOLS:  # every registered protocol is offered
+        assert f"'{name}'" in message

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from htm_edge.collector.protocols import PROTOCOLS
 from htm_edge.collector.protocols.hl7 import mllp
 from htm_edge.gateway.cli import main
 from tests.unit.collector.test_device_protocols import PCD01
@@ -58,4 +59,4 @@ def test_unknown_protocol_is_a_usage_error(
     capture = tmp_path / "x.bin"
     capture.write_bytes(b"")
     assert main(["decode", "--protocol", "modbus", str(capture)]) == 2
-    assert "valid protocols are datex, hl7, intellivue, json, medibus" in capsys.readouterr().err
+    assert f"valid protocols are {', '.join(PROTOCOLS.names())}" in capsys.readouterr().err
