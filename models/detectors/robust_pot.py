@@ -70,14 +70,21 @@ from htm_edge.models.detectors._core import (
     update_quantum,
 )
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
+from htm_edge.models.detectors._window import gaussian_prior, iid_scales, window_stats
 from htm_edge.models.errors import ModelError
 
 __all__ = ["RobustPot"]
 
 _K = 4  # statistics: point, level, spread, range
 _NAMES = ("point", "level", "spread", "range")
+_WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
 _T0 = 10  # first row of the tail models
+_A0 = _T0 + 8 * _K  # block accumulators (sum, residual sum, residual square sum)
+_G0 = _A0 + 3  # window statistics and their surprises, held between blocks
+_WT0 = _G0 + 6  # tails of the window statistics (after their two scales)
+_R0 = _WT0 + 16  # rings of block means, then block variances
 _ZCLIP = 4.0
+_ABS_TO_SIGMA = math.sqrt(math.pi / 2.0)  # sigma / E|X| of a normal variable
 _Z2CAP = 9.0
 
 
@@ -134,11 +141,23 @@ class RobustPot(ArrayDetector):
         "huber": 2.0,
         "tail_threshold": 0.99,
         "tail_slow": 0.5,
-        "statistics": "point,spread,range",
+        "statistics": "point,spread,range,trend,variance",
+        "block": 25,
+        "blocks": 20,
+        "recent_blocks": 4,
+        "window_phi": 0.1,
+        "window_slow": 0.05,
+        "prior_rel": 0.5,
+        "prior_rel_window": 0.0,
+        "window_xi0": 0.0,
+        "trend_xi_margin": 0.25,
+        "variance_xi_margin": 0.5,
     }
     FIELDS: ClassVar[tuple[str, ...]] = (
         "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad",
-        *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x") for i in range(_K)),
+        *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(_K)),
+        "bsum", "bres", "bsq", "g_trend", "g_var", "s_trend", "s_var", "scale_t", "scale_v",
+        *(f"w{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(2)),
     )  # fmt: skip
 
     def _configure(self) -> None:
@@ -156,11 +175,25 @@ class RobustPot(ArrayDetector):
         self._warm = float(p["warmup"])
         self._accept = float(p["accept"])
         names = [c.strip() for c in str(p["statistics"]).replace("+", ",").split(",") if c.strip()]
-        bad = sorted(set(names) - set(_NAMES))
+        bad = sorted(set(names) - set(_NAMES) - set(_WNAMES))
         if bad or not names:
-            raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {_NAMES}")
+            valid = _NAMES + _WNAMES
+            raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {valid}")
         self._use = np.array([[nm in names] for nm in _NAMES])
+        self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
+        self._bl, self._nb, self._kr = int(p["block"]), int(p["blocks"]), int(p["recent_blocks"])
+        if self._bl < 2 or self._nb < 4 or not 1 <= self._kr < self._nb:
+            raise ModelError(
+                "robust_pot: need block >= 2, blocks >= 4, 1 <= recent_blocks < blocks"
+            )
+        if not 0.0 < p["window_phi"] < 0.5 or not 0.0 <= p["window_slow"] <= 1.0:
+            raise ModelError("robust_pot: need 0 < window_phi < 0.5, 0 <= window_slow <= 1")
+        self._wu, self._we1 = gaussian_prior(float(p["window_phi"]))
+        self._wu_min = 0.25 * self._wu
+        self._w_margin = np.array([[p["trend_xi_margin"]], [p["variance_xi_margin"]]], dtype=float)
+        self._iid_t, self._iid_v = iid_scales(self._bl, self._nb, self._kr)
+        self._wmem = max(float(p["tail_memory"]) / self._bl, 2.0 / float(p["window_phi"]))
         # priors: what an independent Gaussian stream would give (sigma units)
         sd_e = math.sqrt(self._b / (2.0 - self._b))
         sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
@@ -170,14 +203,19 @@ class RobustPot(ArrayDetector):
 
     @staticmethod
     def acceptance_points(params: dict[str, Any]) -> int:
-        """Points after which a sustained new level or noise level no longer scores 0.9.
+        """Points after which a finished level step or a new noise level no longer scores 0.9.
 
-        The learning rate of a persisting anomaly reaches the full rate after
-        ``accept`` points; the baseline and tails then absorb the new regime within
-        a few more (measured: at most 42 points for ``accept = 10``, on steps of 8 to
-        1000 sigma). The documented bound is ``5 * accept``.
+        The point statistics absorb a new regime within ``5 * accept`` points (the
+        learning rate of a persisting anomaly reaches the full rate after ``accept``);
+        the window statistics see it for as long as it is inside their window,
+        ``blocks * block`` points plus the block in progress. The documented bound is
+        the larger of the two: 525 points by default (measured: at most 300 for steps
+        of 8 to 10,000 sigma).
         """
-        return int(5 * params["accept"])
+        return int(max(5 * params["accept"], (params["blocks"] + 1) * params["block"]))
+
+    def _block_spec(self) -> dict[str, tuple[int, float]]:
+        return {"state": (len(self.FIELDS) + 2 * int(self.params["blocks"]), 0.0)}
 
     def _new_block(self, b: str, rows: int, init: float, n: int) -> FloatArray:
         a = np.zeros((rows, n))
@@ -186,6 +224,9 @@ class RobustPot(ArrayDetector):
             a[_T0 + 4 * _K : _T0 + 5 * _K] = self._prior_e1
             a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
             a[6] = 0.97
+            a[_WT0 : _WT0 + 2] = self._wu
+            a[_WT0 + 8 : _WT0 + 10] = self._we1
+            a[_WT0 + 10 : _WT0 + 12] = float(self.params["window_phi"])
         return a
 
     def _compute(
@@ -205,15 +246,19 @@ class RobustPot(ArrayDetector):
         z_sl = np.where(n > 0, x - st[8], 0.0) / sig_sl
         v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
         t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl)])
-        tail = st[_T0:].reshape(7, _K, -1)
+        tail = st[_T0:_A0].reshape(8, _K, -1)
         s_all = tail_surprise_pot(
             t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
             self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
-            float(p["xi_margin"]),
+            float(p["xi_margin"]), float(p["prior_rel"]),
         )  # fmt: skip
-        s_use = np.where(self._use, s_all, 0.0)
+        s_all = np.concatenate([s_all, st[_G0 + 2 : _G0 + 4]])
+        s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
         s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
-        return {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
+        rc = np.where(n > 0, zc * sigma, 0.0)
+        ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
+        ctx.update(rc=rc, xc=np.where(n > 0, lvl + rc, x))
+        return ctx
 
     def score_from(self, ctx: Ctx) -> FloatArray:
         """Scores of prepared points (calibrated, distinct at the top)."""
@@ -222,7 +267,7 @@ class RobustPot(ArrayDetector):
     def _detail(self, ctx: Ctx) -> dict[str, FloatArray]:
         w = float(self.params["multiplicity"])
         s = ctx["s_all"]
-        return {k: score_with_resolution(s[i], w) for i, k in enumerate(_NAMES)}
+        return {k: score_with_resolution(s[i], w) for i, k in enumerate(_NAMES + _WNAMES)}
 
     def _update(
         self, key: Key, st: FloatArray, ctx: Ctx, x: FloatArray, ts: FloatArray,
@@ -255,17 +300,17 @@ class RobustPot(ArrayDetector):
         dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[9]
         slow_mad = np.where(n > 0, st[9] + a_sl * damp * dev_sl, 0.0)
         # tails of the statistics
-        tail = st[_T0:].reshape(7, _K, -1)
+        tail = st[_T0:_A0].reshape(8, _K, -1)
         # the tails learn from every point but alarms (the far tail is where they are shaped)
         damp_t = np.where(
             scores >= float(p["tail_threshold"]), np.maximum(damp, float(p["tail_slow"])), 1.0
         )
         new = update_pot(
             ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min,
-            damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6],
+            damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6], tail[7],
         )  # fmt: skip
         on = n >= 0.5 * self._warm
-        st[_T0:] = np.where(on, np.stack(new), tail).reshape(7 * _K, -1)
+        st[_T0:_A0] = np.where(on, np.stack(new), tail).reshape(8 * _K, -1)
         st[1] = lvl
         st[2] = mad
         st[3] = update_quantum(st[3], n, x, st[4])
@@ -275,5 +320,66 @@ class RobustPot(ArrayDetector):
         st[7] = count
         st[8] = slow_lvl
         st[9] = slow_mad
+        self._blocks_update(st, ctx, n)
         st[0] = n + 1.0
         return st
+
+    def _blocks_update(self, st: FloatArray, ctx: Ctx, n: FloatArray) -> None:
+        """Accumulate the point into its block; where a block completes, push it into
+        the rings and recompute the window statistics, their surprises and tails."""
+        bl, nb, rc = self._bl, self._nb, ctx["rc"]
+        st[_A0] += ctx["xc"]
+        st[_A0 + 1] += rc
+        st[_A0 + 2] += rc * rc
+        done = np.flatnonzero(np.fmod(n + 1.0, bl) == 0.0)
+        if done.size == 0:
+            return
+        p = self.params
+        sub = st[:, done]
+        blocks = (n[done] + 1.0) / bl
+        slot = (blocks.astype(np.intp) - 1) % nb
+        cols = np.arange(done.size)
+        mean_r = sub[_A0 + 1] / bl
+        sub[_R0 + slot, cols] = sub[_A0] / bl
+        sub[_R0 + nb + slot, cols] = np.maximum(sub[_A0 + 2] / bl - mean_r * mean_r, 0.0)
+        sub[_A0 : _A0 + 3] = 0.0
+        wins = blocks - nb  # full windows seen before this one
+        full = wins >= 0
+        raw = window_stats(
+            sub[_R0 : _R0 + nb], sub[_R0 + nb : _R0 + 2 * nb], slot, self._kr,
+            (0.25 * ctx["sigma"][done]) ** 2,
+        )  # fmt: skip
+        # slope and log variance ratio in units of their own healthy scales (floored by
+        # what white noise of the local scale would give), learned from windows that the
+        # statistic itself does not flag
+        iid = np.stack([ctx["sigma"][done] * self._iid_t, np.full(done.size, self._iid_v)])
+        scale = np.maximum(np.where(sub[_G0 + 4 : _G0 + 6] > 0.0, sub[_G0 + 4 : _G0 + 6], iid), iid)
+        line, raw = raw[2], raw[:2]
+        z = raw / scale
+        g = np.where(full, np.stack([np.abs(z[0]) * line, np.maximum(z[1], 0.0)]), 0.0)
+        tail = sub[_WT0:_R0].reshape(8, 2, -1)
+        s_g = tail_surprise_pot(
+            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._wu_min, self._we1,
+            float(p["window_xi0"]), float(p["k0"]), float(p["xi_max"]), self._w_margin,
+            float(p["prior_rel_window"]),
+        )  # fmt: skip
+        # warm-up: the first `blocks` windows are scored at a rising weight and learned
+        # whatever their score; afterwards a window statistic learns its own alarms only
+        # at `window_slow` times the rate, so a drift that goes on keeps its score
+        s_g = np.where(full & self._use_w, s_g, 0.0) * np.clip(wins / nb, 0.0, 1.0)
+        own = score_with_resolution(s_g - self._log_k, float(p["multiplicity"]))
+        alarm = (own >= float(p["learn_threshold"])) & (wins >= nb)
+        damp = np.where(alarm, float(p["window_slow"]), 1.0)
+        damp = np.where(full, damp, 0.0)
+        a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
+        dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 4.0 * scale)
+        sub[_G0 + 4 : _G0 + 6] = np.where(full, np.maximum(scale + a * (dev - scale), 1e-300), 0.0)
+        new = update_pot(
+            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5],
+            np.maximum(wins, 0.0), self._wu_min, damp, float(p["window_phi"]),
+            self._wmem, 20.0, tail[6], tail[7],
+        )  # fmt: skip
+        sub[_WT0:_R0] = np.where(full, np.stack(new).reshape(16, -1), sub[_WT0:_R0])
+        sub[_G0 : _G0 + 2] = g
+        sub[_G0 + 2 : _G0 + 4] = s_g
+        st[:, done] = sub
