@@ -33,8 +33,9 @@ import numpy as np
 from scipy import stats
 
 from htm_edge.models.base import FloatArray
+from htm_edge.models.detectors._stats import BoolArray
 
-__all__ = ["gaussian_prior", "iid_scales", "window_stats"]
+__all__ = ["gaussian_prior", "iid_scales", "line_beats_steps", "window_stats"]
 
 _TINY = 1e-300
 
@@ -49,8 +50,7 @@ def window_stats(
     means: FloatArray, variances: FloatArray, newest: np.ndarray, k: int,
     v_floor: FloatArray,
 ) -> FloatArray:  # fmt: skip
-    """``(slope, log F, line)`` of full rings, shape ``(3, m)``; the slope per block,
-    ``line`` 1 where the line explains the block means better than any single step.
+    """``(slope, log F)`` of full rings, shape ``(2, m)``; the slope per block.
 
     ``means`` and ``variances`` are rings of shape ``(W, m)``, ``newest`` the ring
     slot of each column's newest block, ``k`` the blocks in the recent part of the
@@ -66,24 +66,12 @@ def window_stats(
     ref = means[newest, cols]
     mc = means - ref[None, :]  # centred on the newest mean: no cancellation at large levels
     slope = np.sum(cw * mc, axis=0) / sxx
-    # a line must explain the window better than any two level changes do (a finished
-    # step, or a staircase of operating levels, is not a trend)
-    chron = np.take_along_axis(mc, np.argsort(order, axis=0), axis=0)
-    csum = np.concatenate([np.zeros((1, m)), np.cumsum(chron, axis=0)])  # csum[i]: first i
-    i, j = np.triu_indices(w + 1, 1)
-    keep = (i < j) & (j < w) & (i > 0)
-    i, j = i[keep], j[keep]
-    total = csum[w]
-    s1, s2, s3 = csum[i], csum[j] - csum[i], total[None, :] - csum[j]
-    n1, n2, n3 = i[:, None], (j - i)[:, None], (w - j)[:, None]
-    between = np.max(s1 * s1 / n1 + s2 * s2 / n2 + s3 * s3 / n3, axis=0) - total * total / w
-    line = (slope * slope * sxx > between).astype(np.float64)
     recent = order >= w - k
     v = np.maximum(variances, v_floor[None, :])
     v_new = np.sum(np.where(recent, v, 0.0), axis=0) / k
     v_old = np.sum(np.where(recent, 0.0, v), axis=0) / (w - k)
     f = np.log(np.maximum(v_new, _TINY) / np.maximum(v_old, _TINY))
-    return np.stack([slope, f, line])
+    return np.stack([slope, f])
 
 
 def gaussian_prior(phi: float) -> tuple[FloatArray, FloatArray]:
@@ -102,3 +90,30 @@ def iid_scales(block: int, blocks: int, k: int) -> tuple[float, float]:
     sxx = blocks * (blocks * blocks - 1) / 12.0
     d1, d2 = k * (block - 1), (blocks - k) * (block - 1)
     return 1.0 / math.sqrt(block * sxx), math.sqrt(2.0 / d1 + 2.0 / d2)
+
+
+def line_beats_steps(means: FloatArray, newest: np.ndarray) -> BoolArray:
+    """Where a line explains the ring of block means better than any two level changes.
+
+    The between-segments sum of squares of the best split into three constant
+    segments (``W (W - 1) / 2`` candidate pairs of change points, by prefix sums) is
+    compared with that of the least-squares line: a finished step, or a staircase
+    of operating levels, is not a trend.
+    """
+    w, m = means.shape
+    order = (np.arange(w)[:, None] - newest[None, :] - 1) % w
+    cols = np.arange(m)
+    mc = means - means[newest, cols][None, :]
+    chron = np.take_along_axis(mc, np.argsort(order, axis=0), axis=0)
+    slope = np.sum(_weights(w)[:, None] * chron, axis=0)
+    sxx = float(np.sum(_weights(w) ** 2))
+    csum = np.concatenate([np.zeros((1, m)), np.cumsum(chron, axis=0)])  # csum[i]: first i
+    i, j = np.triu_indices(w, 1)
+    keep = i > 0
+    i, j = i[keep], j[keep]
+    total = csum[w]
+    s1, s2, s3 = csum[i], csum[j] - csum[i], total[None, :] - csum[j]
+    n1, n2, n3 = i[:, None], (j - i)[:, None], (w - j)[:, None]
+    between = np.max(s1 * s1 / n1 + s2 * s2 / n2 + s3 * s3 / n3, axis=0) - total * total / w
+    out: BoolArray = slope * slope / sxx > between
+    return out

@@ -70,7 +70,12 @@ from htm_edge.models.detectors._core import (
     update_quantum,
 )
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
-from htm_edge.models.detectors._window import gaussian_prior, iid_scales, window_stats
+from htm_edge.models.detectors._window import (
+    gaussian_prior,
+    iid_scales,
+    line_beats_steps,
+    window_stats,
+)
 from htm_edge.models.errors import ModelError
 
 __all__ = ["RobustPot"]
@@ -354,10 +359,15 @@ class RobustPot(ArrayDetector):
         # statistic itself does not flag
         iid = np.stack([ctx["sigma"][done] * self._iid_t, np.full(done.size, self._iid_v)])
         scale = np.maximum(np.where(sub[_G0 + 4 : _G0 + 6] > 0.0, sub[_G0 + 4 : _G0 + 6], iid), iid)
-        line, raw = raw[2], raw[:2]
         z = raw / scale
-        g = np.where(full, np.stack([np.abs(z[0]) * line, np.maximum(z[1], 0.0)]), 0.0)
+        g = np.where(full, np.stack([np.abs(z[0]), np.maximum(z[1], 0.0)]), 0.0)
         tail = sub[_WT0:_R0].reshape(8, 2, -1)
+        # the trend counts only where a line beats two level changes; checked where it
+        # exceeds its tail threshold (below, its value does not change what the tail learns)
+        cand = np.flatnonzero(g[0] > np.maximum(tail[0, 0], self._wu_min[0, 0]))
+        if cand.size:
+            ok = line_beats_steps(sub[_R0 : _R0 + nb, cand], slot[cand])
+            g[0, cand] = np.where(ok, g[0, cand], 0.0)
         s_g = tail_surprise_pot(
             g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._wu_min, self._we1,
             float(p["window_xi0"]), float(p["k0"]), float(p["xi_max"]), self._w_margin,
