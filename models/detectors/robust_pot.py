@@ -90,6 +90,7 @@ _WT0 = _G0 + 6  # tails of the window statistics (after their two scales)
 _R0 = _WT0 + 16  # rings of block means, then block variances
 _ZCLIP = 4.0
 _ABS_TO_SIGMA = math.sqrt(math.pi / 2.0)  # sigma / E|X| of a normal variable
+_SQRT_HALF = math.sqrt(0.5)
 _Z2CAP = 9.0
 
 
@@ -146,13 +147,13 @@ class RobustPot(ArrayDetector):
         "huber": 2.0,
         "tail_threshold": 0.99,
         "tail_slow": 0.5,
-        "statistics": "point,spread,range,trend,variance",
+        "statistics": "point,spread,range,trend",
         "block": 25,
         "blocks": 20,
         "recent_blocks": 4,
         "window_phi": 0.1,
         "window_slow": 0.05,
-        "prior_rel": 0.5,
+        "prior_rel": 0.0,
         "prior_rel_window": 0.0,
         "window_xi0": 0.0,
         "trend_xi_margin": 0.25,
@@ -262,7 +263,11 @@ class RobustPot(ArrayDetector):
         s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         rc = np.where(n > 0, zc * sigma, 0.0)
         ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
-        ctx.update(rc=rc, xc=np.where(n > 0, lvl + rc, x))
+        # first differences, winsorised: a level step adds one bounded term to its block's
+        # variance, a slow trend none
+        lim_d = _ZCLIP * math.sqrt(2.0) * sigma
+        dc = np.where(n > 0, np.clip(x - st[4], -lim_d, lim_d), 0.0) * _SQRT_HALF
+        ctx.update(dc=dc, xc=np.where(n > 0, lvl + rc, x))
         return ctx
 
     def score_from(self, ctx: Ctx) -> FloatArray:
@@ -332,7 +337,7 @@ class RobustPot(ArrayDetector):
     def _blocks_update(self, st: FloatArray, ctx: Ctx, n: FloatArray) -> None:
         """Accumulate the point into its block; where a block completes, push it into
         the rings and recompute the window statistics, their surprises and tails."""
-        bl, nb, rc = self._bl, self._nb, ctx["rc"]
+        bl, nb, rc = self._bl, self._nb, ctx["dc"]
         st[_A0] += ctx["xc"]
         st[_A0 + 1] += rc
         st[_A0 + 2] += rc * rc
