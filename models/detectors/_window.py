@@ -1,28 +1,25 @@
-"""Window statistics on block summaries: a trend t-statistic and a variance ratio.
+"""Window statistics on block summaries: a trend slope and a variance ratio.
 
 A stream's points are grouped into consecutive *blocks* of ``B`` points; each
 completed block leaves two numbers in a ring of the last ``W`` blocks: its mean
-(of the signal, winsorised around the local level) and its within-block variance
-(of the winsorised residuals about their own block mean). Two statistics are
-formed from the ring once it is full, recomputed when a block completes:
+(of the signal, winsorised around the local level by the caller) and its
+within-block variance (of the winsorised first differences, so that a level step
+adds one bounded term and a slow trend none). Once the ring is full, each
+completed block gives:
 
-* *trend*: ``|t|`` of the ordinary-least-squares slope of the ``W`` block means
-  against their position, standardised by its own residual scatter
-  (``t = b sqrt(Sxx) / s``, ``s^2 = RSS / (W - 2)``). Independent Gaussian
-  noise gives Student's t with ``W - 2`` degrees of freedom, whatever the noise
-  level; a ramp or an accelerating drift keeps a large ``|t|`` for as long as it
-  lasts, whatever the baseline has learned. A level step gives a bounded ``|t|``
-  (about 7.4 for ``W = 20`` at most, however large the step) and leaves the
-  window after ``W`` blocks, when ``t`` is back to its healthy distribution.
-* *variance*: ``|log F|``, ``F`` the mean within-block variance of the newest
-  ``k`` blocks over that of the ``W - k`` before them (``F(k(B-1), (W-k)(B-1))``
-  for independent Gaussian noise). A new noise level leaves the window, and the
-  ratio returns to 1, after ``W`` blocks.
+* the ordinary-least-squares *slope* of the ``W`` block means against their
+  position (per block), which the caller standardises by its learned healthy
+  scale; :func:`line_beats_steps` tells whether a line explains the means better
+  than any two level changes, so a finished step (or a staircase of operating
+  levels) does not count as a trend. A finished step leaves the window after
+  ``W`` blocks; a ramp or an accelerating drift keeps its slope for as long as it
+  lasts, whatever the baselines have learned;
+* ``log F``, the mean block variance of the newest ``k`` blocks over that of the
+  ``W - k`` before them; a new noise level has left the window after ``W`` blocks.
 
-Both are self-normalising (unit-free), so their tails (learned per stream by
-:mod:`models.detectors._tail`) start from the independent-Gaussian values of
-:func:`gaussian_prior` and then follow the stream. The ring holds ``2 W`` floats
-per stream.
+:func:`gaussian_prior` gives the starting tails of the standardised statistics,
+:func:`iid_scales` the scales that independent Gaussian noise would give (the
+floors of the learned ones). The rings hold ``2 W`` floats per stream.
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ from scipy import stats
 from htm_edge.models.base import FloatArray
 from htm_edge.models.detectors._stats import BoolArray
 
-__all__ = ["gaussian_prior", "iid_scales", "line_beats_steps", "window_stats"]
+__all__ = ["gaussian_prior", "iid_scales", "line_beats_steps", "push_block", "window_stats"]
 
 _TINY = 1e-300
 
@@ -44,6 +41,22 @@ def _weights(w: int) -> FloatArray:
     j = np.arange(w, dtype=np.float64)
     out: FloatArray = j - j.mean()
     return out
+
+
+def push_block(
+    sub: FloatArray, acc: int, ring: int, block: int, blocks: int, done: FloatArray
+) -> np.ndarray:
+    """Move completed blocks' accumulators (rows ``acc`` to ``acc + 2``: sum of values,
+    sum and sum of squares of differences) into the rings (means from row ``ring``,
+    then variances); ``done`` is each column's count of completed blocks. Returns the
+    ring slot written, the newest, per column."""
+    slot = (done.astype(np.intp) - 1) % blocks
+    cols = np.arange(sub.shape[1])
+    mean_d = sub[acc + 1] / block
+    sub[ring + slot, cols] = sub[acc] / block
+    sub[ring + blocks + slot, cols] = np.maximum(sub[acc + 2] / block - mean_d * mean_d, 0.0)
+    sub[acc : acc + 3] = 0.0
+    return slot
 
 
 def window_stats(

@@ -4,22 +4,39 @@ Two robust baselines give each point standardised residuals: a *local* one (a
 Huber-clipped EWMA level of span ``span`` and an EW mean absolute deviation of
 span ``scale_span``, floored by the signal's resolution) and a *slow* one (level
 and mean absolute deviation of span ``slow_span``, the signal's usual range).
-Three statistics are formed from them (``statistics``; ``level``, an EWMA of the
-local residual, is available but off by default):
+Per-point statistics are formed from them, and window statistics from block
+summaries (``statistics``; ``level``, an EWMA of the local residual, and
+``variance`` are available but off by default):
 
 * *point*: ``|x - level| / sigma``: spikes and dips, the first point of a step;
 * *range*: ``|x - slow| / sigma_slow``: a value outside the signal's usual range;
-* *spread*: ``EWMA(min(z_slow^2, 9))`` over ``spread_span`` points: a growing spread.
+* *spread*: ``EWMA(min(z_slow^2, 9))`` over ``spread_span`` points: a growing spread;
+* *trend*: the least-squares slope of the last ``blocks`` (20) means of
+  ``block`` (25) points each, the values winsorised at 4 sigma around the local
+  level (so a spike barely moves a block mean), in units of the slope's own
+  healthy scale (learned from windows it does not flag, floored by what white
+  noise of the local scale would give), and counted only where a line explains
+  the 20 block means better than any two level changes do (a finished step or a
+  staircase of operating levels is not a trend); recomputed when a block
+  completes and held until the next (see :mod:`models.detectors._window`);
+* *variance* (opt-in): the log ratio of the within-block variance of first
+  differences of the newest ``recent_blocks`` (4) blocks to that of the 16
+  before, in units of its own learned scale.
 
 None is assumed Gaussian: each has its own tail model learned from the stream (a
 streaming peaks-over-threshold fit with a margin for its own uncertainty, see
 :mod:`models.detectors._tail`), so heavy-tailed, bursty, quantised or
 mode-switching streams get the tails they really have, and a stream that has been
-constant makes any change rare. A point's tail probability is
-``p = m min_i p_i`` over the ``m`` statistics (a valid bound however they are
-correlated) and its score ``exp(-W p)``: 0.99 means ``p`` about ``1e-4``, one
-healthy point in ten thousand. Above ``p`` about ``1e-13`` scores are compressed
-so that larger deviations still get strictly larger scores (never exactly 1.0).
+constant makes any change rare. The window statistics are standardised by their
+learned scales, so their tails start from the independent-Gaussian values and a
+smaller margin (``trend_xi_margin``: the slope is a linear statistic of 500
+points); their thresholds sit at the upper ``window_phi`` (10 %) so that the few
+independent windows a stream has still give exceedances to learn from. A point's
+tail probability is ``p = m min_i p_i`` over the ``m`` statistics in use (a
+valid bound however they are correlated) and its score ``exp(-W p)``: 0.99 means
+``p`` about ``1e-4``, one healthy point in ten thousand. Above ``p`` about
+``1e-13`` scores are compressed so that larger deviations still get strictly
+larger scores (never exactly 1.0).
 
 **Onset, not occupancy (bounded acceptance).** Points scoring at least
 ``learn_threshold`` are learned at ``slow`` times the rate (the tails: at
@@ -27,26 +44,47 @@ so that larger deviations still get strictly larger scores (never exactly 1.0).
 rises by one for each anomalous point and falls by a quarter for each normal
 one; the learning rate of an anomalous point rises linearly from ``slow`` to the
 full rate as the counter reaches ``accept`` (default 10 points). A lone outlier
-thus barely moves anything, while a sustained new level or noise level is
-learned like normal data once it has lasted ``accept`` points, and its scores
-fall below 0.9 within :meth:`RobustPot.acceptance_points` (``5 * accept``, 50
-points by default; measured at most 42 for steps of 8 to 1000 sigma). The alert
-engine's return-to-baseline hold keeps an alert open while the signal is still
-far from where it was.
+thus barely moves anything, while the baselines and per-point tails learn a
+sustained new level or noise level like normal data once it has lasted
+``accept`` points. The window statistics see a change for as long as it is
+inside their window: a finished step or a new noise level has left it after
+``blocks * block`` points, so scores fall below 0.9 within
+:meth:`RobustPot.acceptance_points` (525 points by default; measured at most 300
+points for steps of 8 to 10,000 sigma, the trend firing while the local level
+catches up with a very large step). A trend statistic learns windows it flags
+only at ``window_slow`` (1/20) of the rate, so a ramp or an accelerating drift
+keeps scoring for as long as it goes on (a ramp of 5 sigma per 500 points: at
+least half of its points score 0.99 or more 1,500 points after its onset). The
+alert engine's return-to-baseline hold keeps an alert open while the signal is
+still far from where it was.
+
+**Warm-up.** Per-point scores are damped over the first ``warmup`` (50) points.
+The window statistics need ``blocks * block`` (500) points for their first
+window; the next ``blocks`` windows (to 1,000 points) are scored at a rising
+weight and learned whatever they score, so a drift that starts within a
+stream's first 1,000 points is partly taken for its healthy behaviour. Every
+tail's shape is shrunk towards its prior with the weight of ``k0`` independent
+exceedance runs, plus the predictive margin, both fading as runs are seen.
 
 Catches: spikes and dips, level shifts (a peak at onset), values outside the
 usual range, large growth of the noise (a noise sigma x 3 or more within a few
-points). Misses: drifts that grow slowly or keep growing after onset (after
-``accept`` points they are learned, tails included), a noise tripling in
-variance (sigma x 1.7; scored about 0.97 at onset, then absorbed), values abnormal
-only for the time of day, anomalies visible only across signals, shrinking
-variance, changes below one resolution step. After a real anomaly the tails are
-heavier for a while (the anomaly was partly learned), so a repeat of the same
-size scores lower.
+points), ramps and accelerating drifts (steeper than about 2.5 noise sigma per
+500 points, or than the signal's usual healthy wander over 500 points). Misses:
+slower drifts (at 1 sigma per 500 points or less, or within a diurnal cycle of
+larger amplitude), a noise tripling in variance at constant mean (sigma x 1.7;
+learned by the slow scale and the spread tail before it scores 0.99, also with
+``variance`` on), values abnormal only for the time of day, anomalies visible
+only across signals, shrinking variance, changes below one resolution step. A
+signal constant for a long time that starts to move (as in the Petrobras 3W
+lead-ins) is flagged for as long as it ramps. After a real anomaly the tails
+are heavier for a while (the anomaly was partly learned), so a repeat of the
+same size scores lower.
 
-State per stream: 38 float64 (``n``, local level, mad, resolution, previous
-value, level and spread statistics, persistence counter, slow level and mad, and
-seven per statistic for four tails), 304 bytes.
+State per stream: 107 float64 (``n``, local level, mad, resolution, previous
+value, level and spread statistics, persistence counter, slow level and mad;
+eight per statistic for four per-point tails; three block accumulators, two
+window statistics, their surprises and learned scales; eight per statistic for
+two window tails; two rings of 20 block means and variances), 856 bytes.
 """
 
 from __future__ import annotations
@@ -74,6 +112,7 @@ from htm_edge.models.detectors._window import (
     gaussian_prior,
     iid_scales,
     line_beats_steps,
+    push_block,
     window_stats,
 )
 from htm_edge.models.errors import ModelError
@@ -95,7 +134,7 @@ _Z2CAP = 9.0
 
 
 class RobustPot(ArrayDetector):
-    """Robust baseline, learned tails for point, level and spread, bounded acceptance.
+    """Robust baselines, per-point and window statistics with learned tails, bounded acceptance.
 
     Parameters
     ----------
@@ -113,6 +152,12 @@ class RobustPot(ArrayDetector):
         Points of memory of the tail models (their slowest learning rate).
     xi0, k0, xi_max:
         Prior shape of the tails, its weight in exceedances, and the largest shape.
+    block, blocks, recent_blocks, window_phi, window_slow:
+        Points per block, blocks per window, blocks in the recent part of ``variance``,
+        tail fraction of the window statistics and their rate for windows they flag.
+    window_xi0, trend_xi_margin, variance_xi_margin, prior_rel, prior_rel_window:
+        Prior shape and margins of the window tails; least prior mean excess of the
+        tails relative to their thresholds (0: off).
     **params:
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
 
@@ -347,12 +392,7 @@ class RobustPot(ArrayDetector):
         p = self.params
         sub = st[:, done]
         blocks = (n[done] + 1.0) / bl
-        slot = (blocks.astype(np.intp) - 1) % nb
-        cols = np.arange(done.size)
-        mean_r = sub[_A0 + 1] / bl
-        sub[_R0 + slot, cols] = sub[_A0] / bl
-        sub[_R0 + nb + slot, cols] = np.maximum(sub[_A0 + 2] / bl - mean_r * mean_r, 0.0)
-        sub[_A0 : _A0 + 3] = 0.0
+        slot = push_block(sub, _A0, _R0, bl, nb, blocks)
         wins = blocks - nb  # full windows seen before this one
         full = wins >= 0
         raw = window_stats(
