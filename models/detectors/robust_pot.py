@@ -101,6 +101,7 @@ from htm_edge.models.detectors._core import (
     BoolArray,
     Ctx,
     FloatArray,
+    IntArray,
     Key,
     floor_scale,
     ramp,
@@ -127,6 +128,7 @@ _A0 = _T0 + 8 * _K  # block accumulators (sum, residual sum, residual square sum
 _G0 = _A0 + 3  # window statistics and their surprises, held between blocks
 _WT0 = _G0 + 6  # tails of the window statistics (after their two scales)
 _R0 = _WT0 + 16  # rings of block means, then block variances
+_CHUNK = 16384  # streams per vector step: bounds the temporaries of a big batch
 _ZCLIP = 4.0
 _ABS_TO_SIGMA = math.sqrt(math.pi / 2.0)  # sigma / E|X| of a normal variable
 _SQRT_HALF = math.sqrt(0.5)
@@ -264,6 +266,18 @@ class RobustPot(ArrayDetector):
         of 8 to 10,000 sigma).
         """
         return int(max(5 * params["accept"], (params["blocks"] + 1) * params["block"]))
+
+    def process_many(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> FloatArray:
+        """Score, then learn, in chunks of at most 16,384 streams (bounded temporaries)."""
+        if idx.shape[0] <= _CHUNK:
+            return super().process_many(idx, x, ts)
+        parts = [
+            super(RobustPot, self).process_many(
+                idx[i : i + _CHUNK], x[i : i + _CHUNK], ts[i : i + _CHUNK]
+            )
+            for i in range(0, idx.shape[0], _CHUNK)
+        ]
+        return np.concatenate(parts)
 
     def _block_spec(self) -> dict[str, tuple[int, float]]:
         return {"state": (len(self.FIELDS) + 2 * int(self.params["blocks"]), 0.0)}

@@ -164,3 +164,18 @@ def test_zero_inflated_zeros_never_score() -> None:
     s = run(make_detector("robust_pot"), x)
     # (the previous default flagged 9.7 % of the zeros at 0.99)
     assert (s[200:][x[200:] == 0.0] >= 0.99).mean() <= 2e-3
+
+
+def test_a_big_batch_is_scored_in_chunks_as_one() -> None:
+    n = 20_000  # above the chunk size of 16,384 streams
+    x = np.random.default_rng(8).normal(size=(60, n))
+    ts = np.broadcast_to((np.arange(60) * 60.0)[:, None], x.shape).copy()
+    whole = run_many(make_detector("robust_pot", n), x, ts)
+    split = make_detector("robust_pot", n)
+    lo, hi = np.arange(0, 7000, dtype=np.intp), np.arange(7000, n, dtype=np.intp)
+    parts = [
+        np.concatenate([split.process_many(lo, x[t, :7000], ts[t, :7000]),
+                        split.process_many(hi, x[t, 7000:], ts[t, 7000:])])
+        for t in range(60)
+    ]  # fmt: skip
+    np.testing.assert_array_equal(whole, np.stack(parts))
