@@ -56,15 +56,17 @@ def tail_surprise_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
     e1: FloatArray, pi: FloatArray, u_min: FloatArray, prior_e1: FloatArray, xi0: float,
     k0: float, xi_max: float, c_pred: float | FloatArray, rel_prior: float | FloatArray = 0.0,
+    rel_runs: float = 5.0,
 ) -> FloatArray:  # fmt: skip
     """Return ``-log p`` of statistics ``t`` under the tail models (all arrays broadcast).
 
-    The prior mean excess is ``max(prior_e1, rel_prior * u)``: with ``rel_prior`` 0.5,
-    at least that of a Pareto tail of index 3 (a Student t with 3 degrees of freedom)
-    beyond the learned threshold ``u``, whatever the statistic's units.
+    Warm-up: the mean excess is at least ``rel_prior * u * rel_runs / (k + rel_runs)``,
+    with ``rel_prior`` 0.5 that of a Pareto tail of index 3 (a Student t with 3
+    degrees of freedom) beyond the learned threshold ``u``, whatever the statistic's
+    units, while few independent exceedances (runs, ``k``) have been seen; the floor
+    fades as they are (to a fifth of it after ``4 rel_runs`` runs).
     """
     ue = np.maximum(u, u_min)
-    prior_e1 = np.maximum(prior_e1, rel_prior * ue)
     ratio = np.clip(m1 * m1 / np.maximum(m2, _TINY), 0.0, 0.9)
     xi_hat = m1 + 1.0 - 0.5 / (1.0 - ratio)
     w = k / (k + k0)
@@ -73,6 +75,7 @@ def tail_surprise_pot(
     xi = w * xi_hat + (1.0 - w) * xi0
     xi = np.clip(xi + c_pred * (1.0 + np.abs(xi)) / np.sqrt(k + 1.0), 0.0, xi_max)
     e1s = w * e1 + (1.0 - w) * prior_e1
+    e1s = np.maximum(e1s, rel_prior * ue * (rel_runs / (k + rel_runs)))
     sigma = np.maximum(e1s * (1.0 - np.minimum(xi, 0.9)), 1e-12 * ue + _TINY)
     y = np.maximum(t - ue, 0.0) / sigma
     xs = np.maximum(xi, 1e-9)

@@ -12,7 +12,8 @@ summaries (``statistics``; ``level``, an EWMA of the local residual, and
 * *range*: ``|x - slow| / sigma_slow``: a value outside the signal's usual range;
 * *spread*: ``EWMA(min(z_slow^2, 9))`` over ``spread_span`` points: a growing spread;
 * *trend*: the least-squares slope of the last ``blocks`` (20) means of
-  ``block`` (25) points each, the values winsorised at 4 sigma around the local
+  ``block`` (15) points each (a window of 300 points: 5 hours at one sample a
+  minute, 5 minutes at one a second), the values winsorised at 4 sigma around the local
   level (so a spike barely moves a block mean), in units of the slope's own
   healthy scale (learned from windows it does not flag, floored by what white
   noise of the local scale would give), and counted only where a line explains
@@ -29,7 +30,7 @@ streaming peaks-over-threshold fit with a margin for its own uncertainty, see
 mode-switching streams get the tails they really have, and a stream that has been
 constant makes any change rare. The window statistics are standardised by their
 learned scales, so their tails start from the independent-Gaussian values and a
-smaller margin (``trend_xi_margin``: the slope is a linear statistic of 500
+smaller margin (``trend_xi_margin``: the slope is a linear statistic of 300
 points); their thresholds sit at the upper ``window_phi`` (10 %) so that the few
 independent windows a stream has still give exceedances to learn from. A point's
 tail probability is ``p = m min_i p_i`` over the ``m`` statistics in use (a
@@ -49,28 +50,32 @@ sustained new level or noise level like normal data once it has lasted
 ``accept`` points. The window statistics see a change for as long as it is
 inside their window: a finished step or a new noise level has left it after
 ``blocks * block`` points, so scores fall below 0.9 within
-:meth:`RobustPot.acceptance_points` (525 points by default; measured at most 300
-points for steps of 8 to 10,000 sigma, the trend firing while the local level
-catches up with a very large step). A trend statistic learns windows it flags
-only at ``window_slow`` (1/20) of the rate, so a ramp or an accelerating drift
-keeps scoring for as long as it goes on (a ramp of 5 sigma per 500 points: at
-least half of its points score 0.99 or more 1,500 points after its onset). The
+:meth:`RobustPot.acceptance_points` (315 points by default; measured at most 27
+points for steps of 8 to 10,000 sigma, which the trend does not take for a
+trend). A trend statistic learns windows it flags only at ``window_slow`` (1/20)
+of the rate, so a ramp or an accelerating drift keeps scoring for as long as it
+goes on (a ramp of 3 noise sigma per 300 points: 90 % of its points score 0.99
+or more 1,000 to 2,000 points after its onset; 2.25 sigma: 26 %). The
 alert engine's return-to-baseline hold keeps an alert open while the signal is
 still far from where it was.
 
 **Warm-up.** Per-point scores are damped over the first ``warmup`` (50) points.
-The window statistics need ``blocks * block`` (500) points for their first
-window; the next ``blocks`` windows (to 1,000 points) are scored at a rising
-weight and learned whatever they score, so a drift that starts within a
-stream's first 1,000 points is partly taken for its healthy behaviour. Every
-tail's shape is shrunk towards its prior with the weight of ``k0`` independent
-exceedance runs, plus the predictive margin, both fading as runs are seen.
+Every tail's shape is shrunk towards its prior with the weight of ``k0``
+independent exceedance runs, plus the predictive margin, both fading as runs
+are seen; the per-point tails' mean excess is also kept at least
+``prior_rel * u * prior_runs / (k + prior_runs)`` (``k`` runs seen, ``u`` the
+learned threshold): a Pareto tail of index 3 (Student t, 3 degrees of freedom)
+beyond the threshold while no exceedance has been seen, fading to a fifth after
+20 runs. The window statistics need ``blocks * block`` (300) points for their
+first window; the next ``window_warmup`` (20) windows (to 600 points) are scored
+at a rising weight and learned whatever they score, so a drift that starts
+within a stream's first 600 points is partly taken for its healthy behaviour.
 
 Catches: spikes and dips, level shifts (a peak at onset), values outside the
 usual range, large growth of the noise (a noise sigma x 3 or more within a few
-points), ramps and accelerating drifts (steeper than about 2.5 noise sigma per
-500 points, or than the signal's usual healthy wander over 500 points). Misses:
-slower drifts (at 1 sigma per 500 points or less, or within a diurnal cycle of
+points), ramps and accelerating drifts (steeper than about 3 noise sigma per
+300 points, and than the signal's usual healthy wander over 300 points). Misses:
+slower drifts (1.5 sigma per 300 points or less, or within a diurnal cycle of
 larger amplitude), a noise tripling in variance at constant mean (sigma x 1.7;
 learned by the slow scale and the spread tail before it scores 0.99, also with
 ``variance`` on), values abnormal only for the time of day, anomalies visible
@@ -84,7 +89,9 @@ State per stream: 107 float64 (``n``, local level, mad, resolution, previous
 value, level and spread statistics, persistence counter, slow level and mad;
 eight per statistic for four per-point tails; three block accumulators, two
 window statistics, their surprises and learned scales; eight per statistic for
-two window tails; two rings of 20 block means and variances), 856 bytes.
+two window tails; two rings of 20 block means and variances), 856 bytes. Batches
+of more than 16,384 streams are processed in chunks of that size, which bounds
+the temporaries (a process holding 100,000 streams peaks near 250 MB).
 """
 
 from __future__ import annotations
@@ -157,9 +164,11 @@ class RobustPot(ArrayDetector):
     block, blocks, recent_blocks, window_phi, window_slow:
         Points per block, blocks per window, blocks in the recent part of ``variance``,
         tail fraction of the window statistics and their rate for windows they flag.
-    window_xi0, trend_xi_margin, variance_xi_margin, prior_rel, prior_rel_window:
-        Prior shape and margins of the window tails; least prior mean excess of the
-        tails relative to their thresholds (0: off).
+    window_xi0, trend_xi_margin, variance_xi_margin, window_warmup:
+        Prior shape and margins of the window tails; windows of their warm-up.
+    prior_rel, prior_runs, prior_rel_window:
+        Warm-up floor of the per-point tails' mean excess relative to their thresholds,
+        the exceedance runs over which it fades, and the same for the window tails.
     **params:
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
 
@@ -195,13 +204,15 @@ class RobustPot(ArrayDetector):
         "tail_threshold": 0.99,
         "tail_slow": 0.5,
         "statistics": "point,spread,range,trend",
-        "block": 25,
+        "block": 15,
         "blocks": 20,
         "recent_blocks": 4,
         "window_phi": 0.1,
+        "window_warmup": 20,
         "window_slow": 0.05,
-        "prior_rel": 0.0,
+        "prior_rel": 0.5,
         "prior_rel_window": 0.0,
+        "prior_runs": 5.0,
         "window_xi0": 0.0,
         "trend_xi_margin": 0.25,
         "variance_xi_margin": 0.5,
@@ -242,6 +253,7 @@ class RobustPot(ArrayDetector):
             )
         if not 0.0 < p["window_phi"] < 0.5 or not 0.0 <= p["window_slow"] <= 1.0:
             raise ModelError("robust_pot: need 0 < window_phi < 0.5, 0 <= window_slow <= 1")
+        self._wwarm = max(float(p["window_warmup"]), 1.0)
         self._wu, self._we1 = gaussian_prior(float(p["window_phi"]))
         self._wu_min = 0.25 * self._wu
         self._w_margin = np.array([[p["trend_xi_margin"]], [p["variance_xi_margin"]]], dtype=float)
@@ -262,8 +274,8 @@ class RobustPot(ArrayDetector):
         learning rate of a persisting anomaly reaches the full rate after ``accept``);
         the window statistics see it for as long as it is inside their window,
         ``blocks * block`` points plus the block in progress. The documented bound is
-        the larger of the two: 525 points by default (measured: at most 300 for steps
-        of 8 to 10,000 sigma).
+        the larger of the two: 315 points by default (measured: at most 27 for steps
+        of 8 to 10,000 sigma, which the trend statistic does not take for a trend).
         """
         return int(max(5 * params["accept"], (params["blocks"] + 1) * params["block"]))
 
@@ -315,7 +327,7 @@ class RobustPot(ArrayDetector):
         s_all = tail_surprise_pot(
             t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
             self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
-            float(p["xi_margin"]), float(p["prior_rel"]),
+            float(p["xi_margin"]), float(p["prior_rel"]), float(p["prior_runs"]),
         )  # fmt: skip
         s_all = np.concatenate([s_all, st[_G0 + 2 : _G0 + 4]])
         s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
@@ -435,9 +447,9 @@ class RobustPot(ArrayDetector):
         # warm-up: the first `blocks` windows are scored at a rising weight and learned
         # whatever their score; afterwards a window statistic learns its own alarms only
         # at `window_slow` times the rate, so a drift that goes on keeps its score
-        s_g = np.where(full & self._use_w, s_g, 0.0) * np.clip(wins / nb, 0.0, 1.0)
+        s_g = np.where(full & self._use_w, s_g, 0.0) * np.clip(wins / self._wwarm, 0.0, 1.0)
         own = score_with_resolution(s_g - self._log_k, float(p["multiplicity"]))
-        alarm = (own >= float(p["learn_threshold"])) & (wins >= nb)
+        alarm = (own >= float(p["learn_threshold"])) & (wins >= self._wwarm)
         damp = np.where(alarm, float(p["window_slow"]), 1.0)
         damp = np.where(full, damp, 0.0)
         a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
