@@ -25,14 +25,24 @@ floors of the learned ones). The rings hold ``2 W`` floats per stream.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from htm_edge.models.base import FloatArray
 from htm_edge.models.detectors._stats import BoolArray
+from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
+from htm_edge.models.errors import ModelError
 
-__all__ = ["gaussian_prior", "iid_scales", "line_beats_steps", "push_block", "window_stats"]
+__all__ = [
+    "Windows",
+    "gaussian_prior",
+    "iid_scales",
+    "line_beats_steps",
+    "push_block",
+    "window_stats",
+]
 
 _TINY = 1e-300
 
@@ -143,3 +153,108 @@ def _line_beats_steps(means: FloatArray, newest: np.ndarray) -> BoolArray:
     between = np.max(s1 * s1 / n1 + s2 * s2 / n2 + s3 * s3 / n3, axis=0) - total * total / w
     out: BoolArray = slope * slope / sxx > between
     return out
+
+
+#: sigma / E|X| of a normal variable
+_ABS_TO_SIGMA = math.sqrt(math.pi / 2.0)
+
+
+class Windows:
+    """The trend and variance statistics of :class:`~models.detectors.robust_pot.RobustPot`:
+    configuration from its parameters, and their rows of its state from row ``a0`` on:
+    three block accumulators, the two held statistics, their surprises and learned
+    scales, eight tail rows per statistic, then the rings of block means and variances.
+    """
+
+    def __init__(self, p: dict[str, Any], a0: int, use: np.ndarray, log_k: float) -> None:
+        self._p, self._use, self._log_k = p, use, log_k
+        self._bl, self._nb, self._kr = int(p["block"]), int(p["blocks"]), int(p["recent_blocks"])
+        if self._bl < 2 or self._nb < 4 or not 1 <= self._kr < self._nb:
+            raise ModelError(
+                "robust_pot: need block >= 2, blocks >= 4, 1 <= recent_blocks < blocks"
+            )
+        if not 0.0 < p["window_phi"] < 0.5 or not 0.0 <= p["window_slow"] <= 1.0:
+            raise ModelError("robust_pot: need 0 < window_phi < 0.5, 0 <= window_slow <= 1")
+        self._wwarm = max(float(p["window_warmup"]), 1.0)
+        self._wu, self._we1 = gaussian_prior(float(p["window_phi"]))
+        self._wu_min = 0.25 * self._wu
+        self._w_margin = np.array([[p["trend_xi_margin"]], [p["variance_xi_margin"]]], dtype=float)
+        self._iid_t, self._iid_v = iid_scales(self._bl, self._nb, self._kr)
+        self._wmem = max(float(p["tail_memory"]) / self._bl, 2.0 / float(p["window_phi"]))
+        self._a0, self._g0 = a0, a0 + 3
+        self._wt0 = self._g0 + 6
+        self._r0 = self._wt0 + 16
+        #: rows of the held surprises of the two statistics
+        self.surprises = slice(self._g0 + 2, self._g0 + 4)
+        #: rows of state used, from ``a0``
+        self.rows = 25 + 2 * self._nb
+
+    def init_rows(self, a: FloatArray) -> None:
+        """Set the initial (independent-Gaussian) tails in a new state block."""
+        a[self._wt0 : self._wt0 + 2] = self._wu
+        a[self._wt0 + 8 : self._wt0 + 10] = self._we1
+        a[self._wt0 + 10 : self._wt0 + 12] = float(self._p["window_phi"])
+
+    def update(
+        self, st: FloatArray, dc: FloatArray, xc: FloatArray, sigma: FloatArray, n: FloatArray
+    ) -> None:
+        """Accumulate the point into its block; where a block completes, push it into
+        the rings and recompute the window statistics, their surprises and tails."""
+        bl, nb, rc = self._bl, self._nb, dc
+        st[self._a0] += xc
+        st[self._a0 + 1] += rc
+        st[self._a0 + 2] += rc * rc
+        done = np.flatnonzero(np.fmod(n + 1.0, bl) == 0.0)
+        if done.size == 0:
+            return
+        p = self._p
+        sub = st[:, done]
+        blocks = (n[done] + 1.0) / bl
+        slot = push_block(sub, self._a0, self._r0, bl, nb, blocks)
+        wins = blocks - nb  # full windows seen before this one
+        full = wins >= 0
+        raw = window_stats(
+            sub[self._r0 : self._r0 + nb], sub[self._r0 + nb : self._r0 + 2 * nb], slot, self._kr,
+            (0.25 * sigma[done]) ** 2,
+        )  # fmt: skip
+        # slope and log variance ratio in units of their own healthy scales (floored by
+        # what white noise of the local scale would give), learned from windows that the
+        # statistic itself does not flag
+        iid = np.stack([sigma[done] * self._iid_t, np.full(done.size, self._iid_v)])
+        sc_rows = slice(self._g0 + 4, self._g0 + 6)
+        scale = np.maximum(np.where(sub[sc_rows] > 0.0, sub[sc_rows], iid), iid)
+        z = raw / scale
+        g = np.where(full, np.stack([np.abs(z[0]), np.maximum(z[1], 0.0)]), 0.0)
+        tail = sub[self._wt0 : self._r0].reshape(8, 2, -1)
+        # the trend counts only where a line beats two level changes; checked where it
+        # exceeds its tail threshold (below, its value does not change what the tail learns)
+        cand = np.flatnonzero(g[0] > np.maximum(tail[0, 0], self._wu_min[0, 0]))
+        if cand.size:
+            ok = line_beats_steps(sub[self._r0 : self._r0 + nb, cand], slot[cand])
+            g[0, cand] = np.where(ok, g[0, cand], 0.0)
+        s_g = tail_surprise_pot(
+            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._wu_min, self._we1,
+            float(p["window_xi0"]), float(p["k0"]), float(p["xi_max"]), self._w_margin,
+            float(p["prior_rel_window"]),
+        )  # fmt: skip
+        # warm-up: the first `blocks` windows are scored at a rising weight and learned
+        # whatever their score; afterwards a window statistic learns its own alarms only
+        # at `window_slow` times the rate, so a drift that goes on keeps its score
+        s_g = np.where(full & self._use, s_g, 0.0) * np.clip(wins / self._wwarm, 0.0, 1.0)
+        own = score_with_resolution(s_g - self._log_k, float(p["multiplicity"]))
+        alarm = (own >= float(p["learn_threshold"])) & (wins >= self._wwarm)
+        damp = np.where(alarm, float(p["window_slow"]), 1.0)
+        damp = np.where(full, damp, 0.0)
+        a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
+        dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 4.0 * scale)
+        sub[sc_rows] = np.where(full, np.maximum(scale + a * (dev - scale), 1e-300), 0.0)
+        new = update_pot(
+            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5],
+            np.maximum(wins, 0.0), self._wu_min, damp, float(p["window_phi"]),
+            self._wmem, 20.0, tail[6], tail[7],
+        )  # fmt: skip
+        t_rows = slice(self._wt0, self._r0)
+        sub[t_rows] = np.where(full, np.stack(new).reshape(16, -1), sub[t_rows])
+        sub[self._g0 : self._g0 + 2] = g
+        sub[self._g0 + 2 : self._g0 + 4] = s_g
+        st[:, done] = sub

@@ -116,13 +116,7 @@ from htm_edge.models.detectors._core import (
     update_quantum,
 )
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
-from htm_edge.models.detectors._window import (
-    gaussian_prior,
-    iid_scales,
-    line_beats_steps,
-    push_block,
-    window_stats,
-)
+from htm_edge.models.detectors._window import Windows
 from htm_edge.models.errors import ModelError
 
 __all__ = ["RobustPot"]
@@ -131,13 +125,9 @@ _K = 4  # statistics: point, level, spread, range
 _NAMES = ("point", "level", "spread", "range")
 _WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
 _T0 = 10  # first row of the tail models
-_A0 = _T0 + 8 * _K  # block accumulators (sum, residual sum, residual square sum)
-_G0 = _A0 + 3  # window statistics and their surprises, held between blocks
-_WT0 = _G0 + 6  # tails of the window statistics (after their two scales)
-_R0 = _WT0 + 16  # rings of block means, then block variances
+_A0 = _T0 + 8 * _K  # first row of the window statistics' state (see _window.Windows)
 _CHUNK = 16384  # streams per vector step: bounds the temporaries of a big batch
 _ZCLIP = 4.0
-_ABS_TO_SIGMA = math.sqrt(math.pi / 2.0)  # sigma / E|X| of a normal variable
 _SQRT_HALF = math.sqrt(0.5)
 _Z2CAP = 9.0
 
@@ -246,19 +236,7 @@ class RobustPot(ArrayDetector):
         self._use = np.array([[nm in names] for nm in _NAMES])
         self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
-        self._bl, self._nb, self._kr = int(p["block"]), int(p["blocks"]), int(p["recent_blocks"])
-        if self._bl < 2 or self._nb < 4 or not 1 <= self._kr < self._nb:
-            raise ModelError(
-                "robust_pot: need block >= 2, blocks >= 4, 1 <= recent_blocks < blocks"
-            )
-        if not 0.0 < p["window_phi"] < 0.5 or not 0.0 <= p["window_slow"] <= 1.0:
-            raise ModelError("robust_pot: need 0 < window_phi < 0.5, 0 <= window_slow <= 1")
-        self._wwarm = max(float(p["window_warmup"]), 1.0)
-        self._wu, self._we1 = gaussian_prior(float(p["window_phi"]))
-        self._wu_min = 0.25 * self._wu
-        self._w_margin = np.array([[p["trend_xi_margin"]], [p["variance_xi_margin"]]], dtype=float)
-        self._iid_t, self._iid_v = iid_scales(self._bl, self._nb, self._kr)
-        self._wmem = max(float(p["tail_memory"]) / self._bl, 2.0 / float(p["window_phi"]))
+        self._win = Windows(p, _A0, self._use_w, self._log_k)
         # priors: what an independent Gaussian stream would give (sigma units)
         sd_e = math.sqrt(self._b / (2.0 - self._b))
         sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
@@ -301,9 +279,7 @@ class RobustPot(ArrayDetector):
             a[_T0 + 4 * _K : _T0 + 5 * _K] = self._prior_e1
             a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
             a[6] = 0.97
-            a[_WT0 : _WT0 + 2] = self._wu
-            a[_WT0 + 8 : _WT0 + 10] = self._we1
-            a[_WT0 + 10 : _WT0 + 12] = float(self.params["window_phi"])
+            self._win.init_rows(a)
         return a
 
     def _compute(
@@ -329,7 +305,7 @@ class RobustPot(ArrayDetector):
             self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
             float(p["xi_margin"]), float(p["prior_rel"]), float(p["prior_runs"]),
         )  # fmt: skip
-        s_all = np.concatenate([s_all, st[_G0 + 2 : _G0 + 4]])
+        s_all = np.concatenate([s_all, st[self._win.surprises]])
         s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
         s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         rc = np.where(n > 0, zc * sigma, 0.0)
@@ -401,66 +377,6 @@ class RobustPot(ArrayDetector):
         st[7] = count
         st[8] = slow_lvl
         st[9] = slow_mad
-        self._blocks_update(st, ctx, n)
+        self._win.update(st, ctx["dc"], ctx["xc"], ctx["sigma"], n)
         st[0] = n + 1.0
         return st
-
-    def _blocks_update(self, st: FloatArray, ctx: Ctx, n: FloatArray) -> None:
-        """Accumulate the point into its block; where a block completes, push it into
-        the rings and recompute the window statistics, their surprises and tails."""
-        bl, nb, rc = self._bl, self._nb, ctx["dc"]
-        st[_A0] += ctx["xc"]
-        st[_A0 + 1] += rc
-        st[_A0 + 2] += rc * rc
-        done = np.flatnonzero(np.fmod(n + 1.0, bl) == 0.0)
-        if done.size == 0:
-            return
-        p = self.params
-        sub = st[:, done]
-        blocks = (n[done] + 1.0) / bl
-        slot = push_block(sub, _A0, _R0, bl, nb, blocks)
-        wins = blocks - nb  # full windows seen before this one
-        full = wins >= 0
-        raw = window_stats(
-            sub[_R0 : _R0 + nb], sub[_R0 + nb : _R0 + 2 * nb], slot, self._kr,
-            (0.25 * ctx["sigma"][done]) ** 2,
-        )  # fmt: skip
-        # slope and log variance ratio in units of their own healthy scales (floored by
-        # what white noise of the local scale would give), learned from windows that the
-        # statistic itself does not flag
-        iid = np.stack([ctx["sigma"][done] * self._iid_t, np.full(done.size, self._iid_v)])
-        scale = np.maximum(np.where(sub[_G0 + 4 : _G0 + 6] > 0.0, sub[_G0 + 4 : _G0 + 6], iid), iid)
-        z = raw / scale
-        g = np.where(full, np.stack([np.abs(z[0]), np.maximum(z[1], 0.0)]), 0.0)
-        tail = sub[_WT0:_R0].reshape(8, 2, -1)
-        # the trend counts only where a line beats two level changes; checked where it
-        # exceeds its tail threshold (below, its value does not change what the tail learns)
-        cand = np.flatnonzero(g[0] > np.maximum(tail[0, 0], self._wu_min[0, 0]))
-        if cand.size:
-            ok = line_beats_steps(sub[_R0 : _R0 + nb, cand], slot[cand])
-            g[0, cand] = np.where(ok, g[0, cand], 0.0)
-        s_g = tail_surprise_pot(
-            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._wu_min, self._we1,
-            float(p["window_xi0"]), float(p["k0"]), float(p["xi_max"]), self._w_margin,
-            float(p["prior_rel_window"]),
-        )  # fmt: skip
-        # warm-up: the first `blocks` windows are scored at a rising weight and learned
-        # whatever their score; afterwards a window statistic learns its own alarms only
-        # at `window_slow` times the rate, so a drift that goes on keeps its score
-        s_g = np.where(full & self._use_w, s_g, 0.0) * np.clip(wins / self._wwarm, 0.0, 1.0)
-        own = score_with_resolution(s_g - self._log_k, float(p["multiplicity"]))
-        alarm = (own >= float(p["learn_threshold"])) & (wins >= self._wwarm)
-        damp = np.where(alarm, float(p["window_slow"]), 1.0)
-        damp = np.where(full, damp, 0.0)
-        a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
-        dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 4.0 * scale)
-        sub[_G0 + 4 : _G0 + 6] = np.where(full, np.maximum(scale + a * (dev - scale), 1e-300), 0.0)
-        new = update_pot(
-            g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5],
-            np.maximum(wins, 0.0), self._wu_min, damp, float(p["window_phi"]),
-            self._wmem, 20.0, tail[6], tail[7],
-        )  # fmt: skip
-        sub[_WT0:_R0] = np.where(full, np.stack(new).reshape(16, -1), sub[_WT0:_R0])
-        sub[_G0 : _G0 + 2] = g
-        sub[_G0 + 2 : _G0 + 4] = s_g
-        st[:, done] = sub
