@@ -219,7 +219,8 @@ class Windows:
         )  # fmt: skip
         # slope and log variance ratio in units of their own healthy scales (floored by
         # what white noise of the local scale would give), learned from windows that the
-        # statistic itself does not flag
+        # statistic itself does not flag, winsorised at 2.5 scales (a drift creeping up
+        # before it is flagged must not inflate its own yardstick)
         iid = np.stack([sigma[done] * self._iid_t, np.full(done.size, self._iid_v)])
         sc_rows = slice(self._g0 + 4, self._g0 + 6)
         scale = np.maximum(np.where(sub[sc_rows] > 0.0, sub[sc_rows], iid), iid)
@@ -246,7 +247,7 @@ class Windows:
         damp = np.where(alarm, float(p["window_slow"]), 1.0)
         damp = np.where(full, damp, 0.0)
         a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
-        dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 4.0 * scale)
+        dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 2.5 * scale)
         sub[sc_rows] = np.where(full, np.maximum(scale + a * (dev - scale), 1e-300), 0.0)
         new = update_pot(
             g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5],

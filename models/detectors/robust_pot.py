@@ -15,10 +15,11 @@ summaries (``statistics``; ``level``, an EWMA of the local residual, and
   ``block`` (15) points each (a window of 300 points: 5 hours at one sample a
   minute, 5 minutes at one a second), the values winsorised at 4 sigma around the local
   level (so a spike barely moves a block mean), in units of the slope's own
-  healthy scale (learned from windows it does not flag, floored by what white
-  noise of the local scale would give), and counted only where a line explains
-  the 20 block means better than any two level changes do (a finished step or a
-  staircase of operating levels is not a trend); recomputed when a block
+  healthy scale (learned from windows it does not flag, winsorised at 2.5
+  scales, floored by what white noise of the local scale would give), and
+  counted only where a line explains the 20 block means better than any two
+  level changes do (a finished step or a staircase of operating levels is not a
+  trend); recomputed when a block
   completes and held until the next (see :mod:`models.detectors._window`);
 * *variance* (opt-in): the log ratio of the within-block variance of first
   differences of the newest ``recent_blocks`` (4) blocks to that of the 16
@@ -54,8 +55,10 @@ inside their window: a finished step or a new noise level has left it after
 points for steps of 8 to 10,000 sigma, which the trend does not take for a
 trend). A trend statistic learns windows it flags only at ``window_slow`` (1/20)
 of the rate, so a ramp or an accelerating drift keeps scoring for as long as it
-goes on (a ramp of 3 noise sigma per 300 points: 90 % of its points score 0.99
-or more 1,000 to 2,000 points after its onset; 2.25 sigma: 26 %). The
+goes on (a ramp of 3 noise sigma per 300 points: 91 % of its points score 0.99
+or more 1,000 to 2,000 points after its onset; 2.25 sigma: 53 %). The slope's
+scale learns windows winsorised at 2.5 scales, so a drift that creeps up before
+it is flagged does not inflate its own yardstick. The
 alert engine's return-to-baseline hold keeps an alert open while the signal is
 still far from where it was.
 
