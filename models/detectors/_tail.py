@@ -56,7 +56,7 @@ def tail_surprise_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
     e1: FloatArray, pi: FloatArray, u_min: FloatArray, prior_e1: FloatArray, xi0: float,
     k0: float, xi_max: float, c_pred: float | FloatArray, rel_prior: float | FloatArray = 0.0,
-    rel_runs: float = 5.0,
+    rel_runs: float = 5.0, evidence_runs: float = 0.0,
 ) -> FloatArray:  # fmt: skip
     """Return ``-log p`` of statistics ``t`` under the tail models (all arrays broadcast).
 
@@ -64,7 +64,11 @@ def tail_surprise_pot(
     with ``rel_prior`` 0.5 that of a Pareto tail of index 3 (a Student t with 3
     degrees of freedom) beyond the learned threshold ``u``, whatever the statistic's
     units, while few independent exceedances (runs, ``k``) have been seen; the floor
-    fades as they are (to a fifth of it after ``4 rel_runs`` runs).
+    fades as they are (to a fifth of it after ``4 rel_runs`` runs). With
+    ``evidence_runs`` > 0 the surprise beyond ``u`` is weighted by
+    ``k / (k + evidence_runs)``: before any exceedance run, ``p`` is no smaller than
+    the learned rate of exceeding ``u`` (a stream constant so far has no tail to
+    extrapolate).
     """
     ue = np.maximum(u, u_min)
     ratio = np.clip(m1 * m1 / np.maximum(m2, _TINY), 0.0, 0.9)
@@ -80,7 +84,12 @@ def tail_surprise_pot(
     y = np.maximum(t - ue, 0.0) / sigma
     xs = np.maximum(xi, 1e-9)
     lphi = -np.log(pi)
-    s_tail = lphi + np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
+    excess = np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
+    if evidence_runs > 0.0:
+        # with no exceedance run seen, nothing is known beyond u: p is the rate of
+        # exceeding u; the fitted tail's extra surprise is trusted as runs are seen
+        excess = excess * (k / (k + evidence_runs))
+    s_tail = lphi + excess
     ratio_b = t / ue
     return np.where(t > ue, s_tail, lphi * np.minimum(ratio_b * ratio_b, 1.0))
 

@@ -236,7 +236,7 @@ class Windows:
         s_g = tail_surprise_pot(
             g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._wu_min, self._we1,
             float(p["window_xi0"]), float(p["k0"]), float(p["xi_max"]), self._w_margin,
-            float(p["prior_rel_window"]),
+            float(p["prior_rel_window"]), 5.0, float(p["window_evidence_runs"]),
         )  # fmt: skip
         # warm-up: the first `blocks` windows are scored at a rising weight and learned
         # whatever their score; afterwards a window statistic learns its own alarms only

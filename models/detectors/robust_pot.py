@@ -158,8 +158,10 @@ class RobustPot(ArrayDetector):
     block, blocks, recent_blocks, window_phi, window_slow:
         Points per block, blocks per window, blocks in the recent part of ``variance``,
         tail fraction of the window statistics and their rate for windows they flag.
-    window_xi0, trend_xi_margin, variance_xi_margin, window_warmup:
-        Prior shape and margins of the window tails; windows of their warm-up.
+    window_xi0, trend_xi_margin, variance_xi_margin, window_warmup, window_evidence_runs:
+        Prior shape and margins of the window tails; windows of their warm-up; runs
+        of exceedances before their fitted tail beyond the threshold is trusted (0: at
+        once; see :func:`models.detectors._tail.tail_surprise_pot`).
     prior_rel, prior_runs, prior_rel_window:
         Warm-up floor of the per-point tails' mean excess relative to their thresholds,
         the exceedance runs over which it fades, and the same for the window tails.
@@ -203,6 +205,7 @@ class RobustPot(ArrayDetector):
         "recent_blocks": 4,
         "window_phi": 0.1,
         "window_warmup": 20,
+        "window_evidence_runs": 0.0,
         "window_slow": 0.05,
         "prior_rel": 0.5,
         "prior_rel_window": 0.0,
