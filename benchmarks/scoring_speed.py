@@ -1,6 +1,8 @@
 """Scoring speed and memory of the default detector, against river baselines.
 
-Run ``python -m benchmarks.scoring_speed [--json] [--streams 10000] [--points N]``.
+Run ``python -m benchmarks.scoring_speed [--json] [--streams 10000] [--points N]
+[--detector NAME]`` (``--detector`` measures that registry detector instead of the
+default; ``StreamScorer`` and the 100,000-stream RSS then use it too).
 
 * points/s of the default detector on ``--streams`` streams, one point per stream
   per round, through ``Detector.process_many`` and through ``StreamScorer.score``;
@@ -39,9 +41,9 @@ def _data(streams: int, rounds: int, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return x, ts
 
 
-def _detector_speed(streams: int, rounds: int) -> float:
+def _detector_speed(streams: int, rounds: int, name: str = DEFAULT_DETECTOR) -> float:
     x, ts = _data(streams, rounds)
-    det = make_detector(DEFAULT_DETECTOR, streams)
+    det = make_detector(name, streams)
     idx = np.arange(streams, dtype=np.intp)
     tsr = np.empty(streams)
     t0 = time.perf_counter()
@@ -51,9 +53,9 @@ def _detector_speed(streams: int, rounds: int) -> float:
     return streams * rounds / (time.perf_counter() - t0)
 
 
-def _scorer_speed(streams: int, rounds: int) -> float:
+def _scorer_speed(streams: int, rounds: int, name: str = DEFAULT_DETECTOR) -> float:
     x, ts = _data(streams, rounds)
-    sc = StreamScorer()
+    sc = StreamScorer(name)
     keys = [(f"dev{i // 4}", f"sig{i % 4}") for i in range(streams)]
     sc.score(keys, np.full(streams, ts[0] - 300.0), x[0])  # allocate slots
     t0 = time.perf_counter()
@@ -87,7 +89,7 @@ _RSS_CHILD = """
 import resource, sys, numpy as np
 from htm_edge.models.scorer import StreamScorer
 n = int(sys.argv[1])
-sc = StreamScorer()
+sc = StreamScorer(sys.argv[2])
 keys = [("dev%d" % (i // 8), "sig%d" % (i % 8)) for i in range(n)]
 rng = np.random.default_rng(0)
 for r in range(5):
@@ -96,9 +98,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def _rss_mb(streams: int) -> float:
+def _rss_mb(streams: int, name: str = DEFAULT_DETECTOR) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, str(streams)],
+        [sys.executable, "-c", _RSS_CHILD, str(streams), name],
         check=True,
         capture_output=True,
         text=True,
@@ -106,15 +108,17 @@ def _rss_mb(streams: int) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024.0
 
 
-def measure(streams: int = 10_000, points: int = 2_000_000) -> dict[str, Any]:
-    """Run every measurement; ``points`` is the total for the default detector."""
+def measure(
+    streams: int = 10_000, points: int = 2_000_000, name: str = DEFAULT_DETECTOR
+) -> dict[str, Any]:
+    """Run every measurement; ``points`` is the total for the detector ``name``."""
     rounds = max(points // streams, 20)
-    best_det = max(_detector_speed(streams, rounds) for _ in range(3))
-    best_sc = max(_scorer_speed(streams, max(rounds // 2, 10)) for _ in range(2))
+    best_det = max(_detector_speed(streams, rounds, name) for _ in range(3))
+    best_sc = max(_scorer_speed(streams, max(rounds // 2, 10), name) for _ in range(2))
     hst, zs = _river_speed(20_000)
-    det = make_detector(DEFAULT_DETECTOR, 1)
+    det = make_detector(name, 1)
     return {
-        "detector": DEFAULT_DETECTOR,
+        "detector": name,
         "streams": streams,
         "points": rounds * streams,
         "points_per_s": round(best_det),
@@ -124,7 +128,7 @@ def measure(streams: int = 10_000, points: int = 2_000_000) -> dict[str, Any]:
         "ratio_vs_hst": round(best_det / hst, 1),
         "ratio_vs_river_zscore": round(best_det / zs, 1),
         "bytes_per_stream": det.bytes_per_stream,
-        "rss_mb_100k_streams": round(_rss_mb(100_000), 1),
+        "rss_mb_100k_streams": round(_rss_mb(100_000, name), 1),
         "self_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -132,14 +136,15 @@ def measure(streams: int = 10_000, points: int = 2_000_000) -> dict[str, Any]:
 def _markdown(r: dict[str, Any], argv: list[str]) -> str:
     return f"""## Scoring speed (`python -m benchmarks.scoring_speed {" ".join(argv)}`)
 
-Default detector `{r["detector"]}`, {r["streams"]:,} streams, one point per stream per
-round, {r["points"]:,} points; river baselines one point at a time on 20,000 points of
-the same kind of data, in the same run. Best of a few repeats (shared, noisy machine).
+Detector `{r["detector"]}` (the registry default is `{DEFAULT_DETECTOR}`),
+{r["streams"]:,} streams, one point per stream per round, {r["points"]:,} points; river
+baselines one point at a time on 20,000 points of the same kind of data, in the same run.
+Best of a few repeats (shared, noisy machine).
 
 | measure | value |
 |---|---|
-| default detector, `Detector.process_many` | {r["points_per_s"]:,} points/s |
-| default detector, `StreamScorer.score` (tuple keys) | {r["scorer_points_per_s"]:,} points/s |
+| detector, `Detector.process_many` | {r["points_per_s"]:,} points/s |
+| detector, `StreamScorer.score` (tuple keys) | {r["scorer_points_per_s"]:,} points/s |
 | river `HalfSpaceTrees` | {r["river_hst_points_per_s"]:,} points/s |
 | river `StandardScaler` z-score | {r["river_zscore_points_per_s"]:,} points/s |
 | ratio vs HalfSpaceTrees | {r["ratio_vs_hst"]}x |
@@ -159,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--streams", type=int, default=10_000)
     ap.add_argument("--points", type=int, default=2_000_000)
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument("--detector", default=DEFAULT_DETECTOR, help="registry detector to measure")
     args = ap.parse_args(argv)
-    r = measure(args.streams, args.points)
+    r = measure(args.streams, args.points, args.detector)
     md = _markdown(r, list(argv if argv is not None else sys.argv[1:]))
     if not args.no_doc:
         write_section("scoring_speed", md)

@@ -38,7 +38,7 @@ DETECTORS: dict[str, type[Detector]] = {
 }
 
 #: the detector used when the config says ``"default"`` or nothing
-DEFAULT_DETECTOR: str = "ensemble"
+DEFAULT_DETECTOR: str = "robust_pot"
 
 
 def resolve(name: str | None) -> type[Detector]:
@@ -64,7 +64,7 @@ def make_detector(name: str = "default", n_streams: int = 1, **params: Any) -> D
     Examples
     --------
     >>> make_detector("default", n_streams=4).name
-    'ensemble'
+    'robust_pot'
     """
     cls = resolve(name)
     try:

@@ -27,9 +27,10 @@ streaming peaks-over-threshold fit (in the spirit of SPOT, Siffer et al., KDD
 
 Points judged anomalous update the tail at ``slow`` times the rate.
 
-State per statistic: 7 float64 (``u``, effective count ``k`` of exceedance runs,
+State per statistic: 8 float64 (``u``, effective count ``k`` of exceedance runs,
 mean log-excess ``m1``, mean squared log-excess ``m2``, mean excess ``e1``,
-exceedance rate ``pi``, and whether the last value exceeded ``u``).
+exceedance rate ``pi``, whether the last value exceeded ``u``, and the effective
+count ``kp`` of exceedances).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from htm_edge.models.detectors._stats import BoolArray
 __all__ = ["TAIL_ROWS", "score_with_resolution", "tail_surprise_pot", "update_pot"]
 
 #: rows of one statistic's tail state
-TAIL_ROWS = ("u", "k", "m1", "m2", "e1", "pi", "exceeded")
+TAIL_ROWS = ("u", "k", "m1", "m2", "e1", "pi", "exceeded", "kp")
 
 _TINY = 1e-300
 #: surprise (``-log p``) above which scores are compressed to stay distinct in float64
@@ -54,9 +55,21 @@ _S_TOP = 30.0
 def tail_surprise_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
     e1: FloatArray, pi: FloatArray, u_min: FloatArray, prior_e1: FloatArray, xi0: float,
-    k0: float, xi_max: float, c_pred: float,
+    k0: float, xi_max: float, c_pred: float | FloatArray, rel_prior: float | FloatArray = 0.0,
+    rel_runs: float = 5.0, evidence_runs: float = 0.0,
 ) -> FloatArray:  # fmt: skip
-    """Return ``-log p`` of statistics ``t`` under the tail models (all arrays broadcast)."""
+    """Return ``-log p`` of statistics ``t`` under the tail models (all arrays broadcast).
+
+    Warm-up: the mean excess is at least ``rel_prior * u * rel_runs / (k + rel_runs)``,
+    with ``rel_prior`` 0.5 that of a Pareto tail of index 3 (a Student t with 3
+    degrees of freedom) beyond the learned threshold ``u``, whatever the statistic's
+    units, while few independent exceedances (runs, ``k``) have been seen; the floor
+    fades as they are (to a fifth of it after ``4 rel_runs`` runs). With
+    ``evidence_runs`` > 0 the surprise beyond ``u`` is weighted by
+    ``k / (k + evidence_runs)``: before any exceedance run, ``p`` is no smaller than
+    the learned rate of exceeding ``u`` (a stream constant so far has no tail to
+    extrapolate).
+    """
     ue = np.maximum(u, u_min)
     ratio = np.clip(m1 * m1 / np.maximum(m2, _TINY), 0.0, 0.9)
     xi_hat = m1 + 1.0 - 0.5 / (1.0 - ratio)
@@ -66,11 +79,17 @@ def tail_surprise_pot(
     xi = w * xi_hat + (1.0 - w) * xi0
     xi = np.clip(xi + c_pred * (1.0 + np.abs(xi)) / np.sqrt(k + 1.0), 0.0, xi_max)
     e1s = w * e1 + (1.0 - w) * prior_e1
+    e1s = np.maximum(e1s, rel_prior * ue * (rel_runs / (k + rel_runs)))
     sigma = np.maximum(e1s * (1.0 - np.minimum(xi, 0.9)), 1e-12 * ue + _TINY)
     y = np.maximum(t - ue, 0.0) / sigma
     xs = np.maximum(xi, 1e-9)
     lphi = -np.log(pi)
-    s_tail = lphi + np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
+    excess = np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
+    if evidence_runs > 0.0:
+        # with no exceedance run seen, nothing is known beyond u: p is the rate of
+        # exceeding u; the fitted tail's extra surprise is trusted as runs are seen
+        excess = excess * (k / (k + evidence_runs))
+    s_tail = lphi + excess
     ratio_b = t / ue
     return np.where(t > ue, s_tail, lphi * np.minimum(ratio_b * ratio_b, 1.0))
 
@@ -78,14 +97,17 @@ def tail_surprise_pot(
 def update_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
     e1: FloatArray, pi: FloatArray, n: FloatArray, u_min: FloatArray, damp: FloatArray,
-    phi: float, memory: float, n0: float, prev: FloatArray,
+    phi: float, memory: float, n0: float, prev: FloatArray, kp: FloatArray,
 ) -> tuple[FloatArray, ...]:  # fmt: skip
-    """Learn one value of each statistic: new ``(u, k, m1, m2, e1, pi, exceeded)``.
+    """Learn one value of each statistic: new ``(u, k, m1, m2, e1, pi, exceeded, kp)``.
 
     ``damp`` (1 for normal points, ``slow`` for anomalous ones) scales every rate.
     ``prev`` is 1 where the previous value exceeded its threshold: ``k`` counts
     *clusters* of exceedances (runs), so an autocorrelated statistic, whose
-    exceedances come in runs, is not credited with more evidence than it has.
+    exceedances come in runs, is not credited with more evidence than it has (``k``
+    weighs the prior and the margin). ``kp`` counts exceedances, the weights of the
+    running means of the excesses: every exceedance of a run weighs the same, so a
+    single long run does not overwrite what earlier runs taught.
     """
     ue = np.maximum(u, u_min)
     exc: BoolArray = t > ue
@@ -94,7 +116,7 @@ def update_pot(
     step = gain * (e1 * (1.0 / phi))
     u_new = np.maximum(u + step * (exc.astype(np.float64) - phi), u_min)
     # excess moments: running means over exceedances, then exponentially weighted
-    a = np.where(exc, damp * np.maximum(1.0 / (k + 1.0), 1.0 / (memory * phi)), 0.0)
+    a = np.where(exc, damp * np.maximum(1.0 / (kp + 1.0), 1.0 / (memory * phi)), 0.0)
     lg = np.log(np.maximum(t, _TINY) / ue)
     lg = np.where(exc, lg, 0.0)
     m1n = m1 + a * (lg - m1)
@@ -102,12 +124,13 @@ def update_pot(
     e1n = np.maximum(e1 + a * (np.where(exc, t - ue, 0.0) - e1), 1e-12 * ue + _TINY)
     new_run = exc & (prev < 0.5)
     kn = np.minimum(k * (1.0 - 1.0 / memory) + np.where(new_run, damp, 0.0), memory * phi)
+    kpn = np.minimum(kp * (1.0 - 1.0 / memory) + np.where(exc, damp, 0.0), memory * phi)
     # the exceedance rate of u (phi at equilibrium; less when u rests on its floor, as on
     # a constant stream), a running mean from a prior worth 1 / phi points
     exc_f = exc.astype(np.float64)
     a_pi = np.maximum(1.0 / (n + 1.0 / phi), 1.0 / memory) * damp
     pin = np.clip(pi + a_pi * (exc_f - pi), 1e-7, 0.5)
-    return u_new, kn, m1n, m2n, e1n, pin, exc_f
+    return u_new, kn, m1n, m2n, e1n, pin, exc_f, kpn
 
 
 def score_with_resolution(s: FloatArray, multiplicity: float) -> FloatArray:

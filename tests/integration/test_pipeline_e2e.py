@@ -20,8 +20,8 @@ from htm_edge.simulators.fleet import Fleet
 from tests.servers import Mosquitto
 
 START_TS = 1_767_254_400.0  # 2026-01-01 08:00 UTC, pinned: the fleet's day cycle depends on it
-SAMPLES = 600  # 10 simulated hours at one sample a minute
-SPEEDUP = 6000.0  # 100 samples per real second
+SAMPLES = 3600  # 60 simulated hours at one sample a minute (the demo's scenario)
+SPEEDUP = 21600.0  # 360 samples per real second
 
 
 class CapturingNotifier(Notifier):
@@ -81,7 +81,7 @@ sample_period_s = 60.0
 speedup = {SPEEDUP}
 [[simulation.devices]]
 device_id = "MR-07"
-fault = {{ failure_mode = "MR.COLDHEAD.DEGRADATION", start_s = 9000, duration_s = 18000 }}
+fault = {{ failure_mode = "MR.COLDHEAD.DEGRADATION", start_s = 86400, duration_s = 86400 }}
 [[simulation.devices]]
 device_id = "MR-08"
 """
@@ -123,8 +123,8 @@ def test_simulated_fault_flows_to_exactly_one_alert(tmp_path: Path, mosquitto: M
     faulty = [e for e in opened if e["device_id"] == "MR-07"]
     assert len(faulty) == 1, opened
     assert faulty[0]["failure_mode"] == "MR.COLDHEAD.DEGRADATION"
-    # between the fault's onset and the failure (the demo's scenario: 2.5 h + 5 h)
-    assert START_TS + 9000 <= faulty[0]["opened_at"] <= START_TS + 9000 + 18000
+    # between the fault's onset and the failure (the demo's scenario: a day, then a day)
+    assert START_TS + 86400 <= faulty[0]["opened_at"] <= START_TS + 86400 + 86400
     assert [e for e in opened if e["device_id"] == "MR-08"] == []  # the healthy twin
     # one work order reached the notifier, with the device's place in it
     firing = [n for n in notifier.events if n.kind == "firing"]

@@ -1,15 +1,17 @@
 """``robust_pot``: calibration on stationary processes of each kind, onset then acceptance,
-monotone and distinct scores at the top."""
+drifts that keep scoring, monotone and distinct scores at the top, JSON round trip."""
 
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.synthetic import PROCESSES, timestamps
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.registry import make_detector
 from tests.unit.models.models_helpers import run, run_many
@@ -57,6 +59,17 @@ def test_calibrated_on_stationary_processes(kind: str) -> None:
     assert (s[200:] >= 0.99).mean() <= MAX_RATE
 
 
+@pytest.mark.parametrize("kind", sorted(PROCESSES))
+def test_calibrated_on_each_benchmark_process(kind: str) -> None:
+    # the processes of ``benchmarks.calibration``, 20 streams x 8000 points, the first
+    # 15 % not counted (its probation); the goal there is 2e-4 of points >= 0.99
+    n, streams = 8000, 20
+    x = PROCESSES[kind](np.random.default_rng([11, len(kind)]), streams, n).T
+    ts = np.broadcast_to(timestamps(n)[:, None], x.shape).copy()
+    s = run_many(make_detector("robust_pot", streams), x, ts)
+    assert (s[int(0.15 * n) :] >= 0.99).mean() <= 2e-4
+
+
 def _noise(seed: int, n: int = 3000) -> np.ndarray:
     return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)
 
@@ -77,16 +90,51 @@ def test_onset_is_flagged_then_the_new_regime_is_accepted(kind: str, seed: int) 
     assert (s[onset + accept :] >= 0.9).mean() < 0.002
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: after `accept` points a persisting anomaly is learned at the "
-    "full rate, tails included, so an accelerating drift is absorbed (see the docstring)",
-)
 def test_growing_drift_keeps_scoring() -> None:
     x = _noise(4, 4000)
     x[1500:] += 0.05 * np.arange(2500) ** 1.5 / 10.0  # accelerating degradation
     s = run(make_detector("robust_pot"), x)
-    assert (s[3000:] >= 0.99).sum() >= 5
+    # the trend statistic does not learn its own alarms: still flagged 1500 points on
+    assert (s[3000:] >= 0.99).mean() >= 0.5
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_steady_ramp_keeps_scoring(seed: int) -> None:
+    x = _noise(seed, 5000)
+    x[2500:] += 0.02 * np.arange(2500)  # 3 noise sigma per window of 300 points
+    s = run(make_detector("robust_pot"), x)
+    assert (s[4000:] >= 0.99).mean() >= 0.5
+
+
+@pytest.mark.parametrize("size", [8.0, 100.0, 1e4])
+def test_finished_step_leaves_the_trend(size: float) -> None:
+    x = _noise(5, 4000)
+    x[2500:] += 2.0 * size
+    s = run(make_detector("robust_pot"), x)
+    assert s[2500:2505].max() >= 0.99
+    accept = RobustPot.acceptance_points(RobustPot.PARAMS)
+    assert s[2500 + accept :].max() < 0.9
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: a variance tripling (sigma x 1.73) at constant mean is "
+    "learned by the slow scale and the spread tail before it scores 0.99 (see the docstring)",
+)
+def test_variance_tripling_flagged_at_onset() -> None:
+    x = _noise(6, 3300)
+    x[3000:] = 50.0 + np.sqrt(3.0) * (x[3000:] - 50.0)
+    s = run(make_detector("robust_pot"), x)
+    assert s[3000:3150].max() >= 0.99
+
+
+def test_json_round_trip_mid_block_gives_the_same_scores() -> None:
+    x = _noise(7, 1400)
+    a = make_detector("robust_pot")
+    run(a, x[:1013])  # inside a block, with full windows and learned tails
+    b = RobustPot.restore(json.loads(json.dumps(a.snapshot(), allow_nan=False)))
+    ts = np.arange(1013, 1400) * 300.0
+    np.testing.assert_array_equal(run(a, x[1013:], ts), run(b, x[1013:], ts))
 
 
 @settings(max_examples=20, deadline=None)
@@ -116,3 +164,18 @@ def test_zero_inflated_zeros_never_score() -> None:
     s = run(make_detector("robust_pot"), x)
     # (the previous default flagged 9.7 % of the zeros at 0.99)
     assert (s[200:][x[200:] == 0.0] >= 0.99).mean() <= 2e-3
+
+
+def test_a_big_batch_is_scored_in_chunks_as_one() -> None:
+    n = 20_000  # above the chunk size of 16,384 streams
+    x = np.random.default_rng(8).normal(size=(60, n))
+    ts = np.broadcast_to((np.arange(60) * 60.0)[:, None], x.shape).copy()
+    whole = run_many(make_detector("robust_pot", n), x, ts)
+    split = make_detector("robust_pot", n)
+    lo, hi = np.arange(0, 7000, dtype=np.intp), np.arange(7000, n, dtype=np.intp)
+    parts = [
+        np.concatenate([split.process_many(lo, x[t, :7000], ts[t, :7000]),
+                        split.process_many(hi, x[t, 7000:], ts[t, 7000:])])
+        for t in range(60)
+    ]  # fmt: skip
+    np.testing.assert_array_equal(whole, np.stack(parts))
