@@ -29,9 +29,10 @@ from htm_edge.collector.sources.mqtt import MqttSourceConfig
 from htm_edge.collector.spool import SpoolConfig
 from htm_edge.config import catalog, loader
 from htm_edge.config.base import StrictModel
-from htm_edge.config.errors import CatalogError
+from htm_edge.config.errors import CatalogError, ConfigError
 from htm_edge.config.inventory import InventoryConfig
 from htm_edge.models.config import ModelsConfig
+from htm_edge.models.registry import check_models_config
 from htm_edge.simulators.config import SimulationConfig
 
 __all__ = ["GatewayConfig", "HtmConfig", "load_config", "parse_config"]
@@ -97,6 +98,14 @@ class HtmConfig(StrictModel):
                     raise ValueError(
                         f"{section}[{i}].name {name!r} is used twice; give each a unique name"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _detector_builds(self) -> HtmConfig:
+        try:
+            check_models_config(self.models)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     @model_validator(mode="after")

@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from htm_edge.models.config import ModelContext, ModelsConfig
+
 __all__ = ["Detector", "FloatArray", "IntArray"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,14 +43,22 @@ class Detector(ABC):
         Number of stream slots to allocate; grow later with :meth:`grow`.
     """
 
-    #: registry key, equal to the module name under ``models.detectors``
-    name: ClassVar[str]
+    #: registry key, equal to the module name under ``models.detectors`` (as every plugin's)
+    type_name: ClassVar[str]
+    #: detectors share one section, ``[models]`` (``detector`` picks the type, ``params``
+    #: its parameters, checked by the detector itself at start-up and by check-config)
+    config_model: ClassVar[type[Any]] = ModelsConfig
     #: True for detectors whose points are vectors (``x`` of shape ``(m, d)``);
     #: the univariate conformance tests skip them
     multivariate: ClassVar[bool] = False
 
     def __init__(self, n_streams: int = 1) -> None:
         self.n_streams = n_streams
+
+    @classmethod
+    def from_config(cls, cfg: ModelsConfig, ctx: ModelContext) -> Detector:
+        """Build the detector for the ``[models]`` section (the uniform plugin factory)."""
+        return cls(ctx.n_streams, **cfg.params)
 
     @abstractmethod
     def score_many(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> FloatArray:

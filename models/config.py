@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 
 from htm_edge.config.base import StrictModel
 
-__all__ = ["ModelsConfig"]
+__all__ = ["ModelContext", "ModelsConfig"]
 
 
 class ModelsConfig(StrictModel):
@@ -20,3 +22,10 @@ class ModelsConfig(StrictModel):
     detector: str = "default"
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelContext:
+    """What a detector is built with besides its section: how many stream slots to allocate."""
+
+    n_streams: int = 1

@@ -53,7 +53,7 @@ class StreamScorer:
     def __init__(
         self, detector: str = "default", params: Mapping[str, Any] | None = None, seed: int = 0
     ) -> None:
-        self.detector_name = resolve(detector).name
+        self.detector_name = resolve(detector).type_name
         self.params: dict[str, Any] = dict(params or {})
         self.seed = seed
         extra = {"seed": seed} if getattr(resolve(detector), "uses_seed", False) else {}

@@ -159,7 +159,7 @@ class ArrayDetector(Detector):
         unknown = sorted(set(params) - set(self.PARAMS))
         if unknown:
             raise ModelError(
-                f"detector {self.name!r}: unknown parameter(s) {unknown}; "
+                f"detector {self.type_name!r}: unknown parameter(s) {unknown}; "
                 f"valid ones are {sorted(self.PARAMS)}"
             )
         merged = {**self.PARAMS, **params}
@@ -170,7 +170,8 @@ class ArrayDetector(Detector):
                 not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v)
             ):
                 raise ModelError(
-                    f"detector {self.name!r}: parameter {k!r} must be a finite number, got {v!r}"
+                    f"detector {self.type_name!r}: parameter {k!r} must be a finite number, "
+                    f"got {v!r}"
                 )
         self.params: dict[str, Any] = merged
         #: surprise added to own alarm thresholds (set by an ensemble for its correction)
@@ -222,7 +223,7 @@ class ArrayDetector(Detector):
     def _check(self, idx: IntArray, x: FloatArray, ts: FloatArray) -> None:
         if x.ndim != 1 or x.shape != ts.shape or idx.shape != x.shape:
             raise ModelError(
-                f"detector {self.name!r}: idx, x and ts must be 1-D of equal length, got "
+                f"detector {self.type_name!r}: idx, x and ts must be 1-D of equal length, got "
                 f"{idx.shape}, {x.shape}, {ts.shape}"
             )
 
@@ -312,7 +313,7 @@ class ArrayDetector(Detector):
     def snapshot(self) -> dict[str, Any]:
         """Return params and state as a JSON-able dict (non-finite numbers become None)."""
         return {
-            "name": self.name,
+            "name": self.type_name,
             "params": dict(self.params),
             "n_streams": self.n_streams,
             "blocks": {
@@ -324,8 +325,8 @@ class ArrayDetector(Detector):
     @classmethod
     def restore(cls, snapshot: dict[str, Any]) -> Self:
         """Rebuild a detector from :meth:`snapshot` output."""
-        if snapshot.get("name") != cls.name:
-            raise ModelError(f"snapshot of {snapshot.get('name')!r} given to {cls.name!r}")
+        if snapshot.get("name") != cls.type_name:
+            raise ModelError(f"snapshot of {snapshot.get('name')!r} given to {cls.type_name!r}")
         det = cls(int(snapshot["n_streams"]), **snapshot["params"])
         for b, rows in snapshot["blocks"].items():
             arr = np.array(rows, dtype=np.float64).reshape(det._blocks[b].shape)

@@ -82,7 +82,7 @@ class Cusum(ArrayDetector):
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
     """
 
-    name: ClassVar[str] = "cusum"
+    type_name: ClassVar[str] = "cusum"
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "warmup": 60,

@@ -104,7 +104,7 @@ class Drift(ArrayDetector):
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
     """
 
-    name: ClassVar[str] = "drift"
+    type_name: ClassVar[str] = "drift"
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "warmup": 240,

@@ -51,7 +51,7 @@ from htm_edge.models.errors import ModelError
 __all__ = ["Ensemble"]
 
 _COMPONENTS: dict[str, type[ArrayDetector]] = {
-    c.name: c for c in (Seasonal, SpikeLevel, Cusum, Drift, RobustEWMA)
+    c.type_name: c for c in (Seasonal, SpikeLevel, Cusum, Drift, RobustEWMA)
 }
 
 
@@ -73,7 +73,7 @@ class Ensemble(Detector):
         ``<component>__<param>`` overrides passed to a component.
     """
 
-    name: ClassVar[str] = "ensemble"
+    type_name: ClassVar[str] = "ensemble"
     PARAMS: ClassVar[dict[str, Any]] = {
         "components": "seasonal,spike_level,cusum,drift",
         "multiplicity": 100.0,
@@ -162,7 +162,7 @@ class Ensemble(Detector):
         out: dict[str, FloatArray] = {}
         for c, step in zip(self.components, self._steps(idx, x, ts)[0], strict=True):
             ctx = step[2]
-            out[c.name] = c.score_from(ctx)
+            out[c.type_name] = c.score_from(ctx)
             out.update(c._detail(ctx))
         return out
 
@@ -175,7 +175,7 @@ class Ensemble(Detector):
     def snapshot(self) -> dict[str, Any]:
         """Params and every component's snapshot, JSON-able."""
         return {
-            "name": self.name,
+            "name": self.type_name,
             "params": dict(self.params),
             "n_streams": self.n_streams,
             "components": [c.snapshot() for c in self.components],
@@ -184,7 +184,7 @@ class Ensemble(Detector):
     @classmethod
     def restore(cls, snapshot: dict[str, Any]) -> Self:
         """Rebuild from :meth:`snapshot` output."""
-        if snapshot.get("name") != cls.name:
+        if snapshot.get("name") != cls.type_name:
             raise ModelError(f"snapshot of {snapshot.get('name')!r} given to 'ensemble'")
         det = cls(int(snapshot["n_streams"]), **snapshot["params"])
         comps = [_COMPONENTS[s["name"]].restore(s) for s in snapshot["components"]]

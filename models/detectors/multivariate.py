@@ -142,7 +142,7 @@ class MultivariateDetector(Detector):
     True
     """
 
-    name: ClassVar[str] = "multivariate"
+    type_name: ClassVar[str] = "multivariate"
     multivariate: ClassVar[bool] = True
 
     def __init__(
@@ -264,7 +264,12 @@ class MultivariateDetector(Detector):
     def snapshot(self) -> dict[str, Any]:
         """Return the whole state as a JSON-able dict (parameters and per-device arrays)."""
         state = {key: getattr(self, key).tolist() for key in _STATE}
-        return {"name": self.name, "n_streams": self.n_streams, "params": self._params(), **state}
+        return {
+            "name": self.type_name,
+            "n_streams": self.n_streams,
+            "params": self._params(),
+            **state,
+        }
 
     @classmethod
     def restore(cls, snapshot: dict[str, Any]) -> MultivariateDetector:

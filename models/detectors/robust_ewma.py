@@ -65,7 +65,7 @@ class RobustEWMA(ArrayDetector):
     (True, True)
     """
 
-    name: ClassVar[str] = "robust_ewma"
+    type_name: ClassVar[str] = "robust_ewma"
     PARAMS: ClassVar[dict[str, Any]] = {**COMMON_PARAMS, "span": 30}
     INIT: ClassVar[dict[str, float]] = TAIL_INIT
     FIELDS: ClassVar[tuple[str, ...]] = ("n", "mean", "mad", "quantum", "prev", "pi", "beta")

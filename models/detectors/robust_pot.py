@@ -179,7 +179,7 @@ class RobustPot(ArrayDetector):
     (True, True)
     """
 
-    name: ClassVar[str] = "robust_pot"
+    type_name: ClassVar[str] = "robust_pot"
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "warmup": 50,

@@ -79,7 +79,7 @@ class Seasonal(ArrayDetector):
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
     """
 
-    name: ClassVar[str] = "seasonal"
+    type_name: ClassVar[str] = "seasonal"
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "period": 86400.0,

@@ -86,7 +86,7 @@ class SpikeLevel(ArrayDetector):
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
     """
 
-    name: ClassVar[str] = "spike_level"
+    type_name: ClassVar[str] = "spike_level"
     PARAMS: ClassVar[dict[str, Any]] = {
         **COMMON_PARAMS,
         "span": 60,

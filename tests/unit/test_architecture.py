@@ -27,6 +27,8 @@ from htm_edge.collector.sinks import SINKS
 from htm_edge.collector.sources import SOURCES
 from htm_edge.config.errors import UnknownTypeError
 from htm_edge.config.registry import Registry
+from htm_edge.models.config import ModelContext, ModelsConfig
+from htm_edge.models.registry import DETECTORS
 
 ROOT = Path(htm_edge.__file__).parent
 ROLES = ("config", "collector", "models", "alerting", "simulators", "gateway")
@@ -100,6 +102,24 @@ def test_every_plugin_has_the_same_shape(role: str) -> None:
         registry["no-such-type"]
     assert str(info.value) == (
         f"unknown {role} type 'no-such-type'; valid types: {', '.join(registry.names())}"
+    )
+
+
+def test_detectors_have_the_same_registry_shape() -> None:
+    """Detectors share the ``[models]`` section, but key, factory and error are the same."""
+    assert isinstance(DETECTORS, Registry) and DETECTORS.role == "detector"
+    for type_name in DETECTORS:
+        cls = DETECTORS[type_name]
+        assert cls.type_name == type_name == cls.__module__.rsplit(".", 1)[1]
+        assert cls.config_model is ModelsConfig
+        params: dict[str, float | int | str | bool] = {"n_features": 2} if cls.multivariate else {}
+        cfg = ModelsConfig(detector=type_name, params=params)
+        built = cls.from_config(cfg, ModelContext(n_streams=3))
+        assert isinstance(built, cls) and built.n_streams == 3
+    with pytest.raises(UnknownTypeError) as info:
+        DETECTORS["no-such-type"]
+    assert str(info.value) == (
+        f"unknown detector type 'no-such-type'; valid types: {', '.join(DETECTORS.names())}"
     )
 
 

@@ -112,3 +112,11 @@ def test_protocol_may_be_named_or_a_table() -> None:
     assert "sources[0].protocol" in message and "set type to one of" in message
     for name in PROTOCOLS:  # every registered protocol is offered
         assert f"'{name}'" in message
+
+
+def test_an_unknown_detector_or_parameter_is_a_config_error_listing_the_valid_ones() -> None:
+    message = error_of('[models]\ndetector = "robust_pott"\n')
+    assert "models.detector" in message and "'robust_pott'" in message and "robust_pot" in message
+    message = error_of("[models]\nparams = { acept = 10 }\n")
+    assert "models.params" in message and "'acept'" in message and "'accept'" in message
+    assert parse_config('[models]\ndetector = "cusum"\n').models.detector == "cusum"

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from htm_edge.config.errors import UnknownTypeError
 from htm_edge.models.base import Detector
 from htm_edge.models.errors import ModelError
 from htm_edge.models.registry import DEFAULT_DETECTOR, DETECTORS, make_detector, resolve
@@ -38,7 +39,7 @@ def _noise(n: int = 400, seed: int = 1, level: float = 20.0) -> np.ndarray:
 
 def test_module_name_is_registry_key(name: str) -> None:
     cls = DETECTORS[name]
-    assert cls.name == name
+    assert cls.type_name == name
     assert cls.__module__ == f"htm_edge.models.detectors.{name}"
     assert cls.__doc__ and cls.__module__ and sys.modules[cls.__module__].__doc__ is not None
 
@@ -202,5 +203,5 @@ def test_any_input_gives_scores_in_range(
 def test_registry_resolves_default_and_rejects_unknown(name: str) -> None:
     assert resolve("default") is DETECTORS[DEFAULT_DETECTOR]
     assert isinstance(make_detector("default"), Detector)
-    with pytest.raises(ModelError, match=name):
+    with pytest.raises(UnknownTypeError, match=name):  # the one error every registry raises
         make_detector("no-such-detector")

@@ -210,7 +210,7 @@ def test_bad_arguments_raise_model_error() -> None:
 
 def test_declares_itself_multivariate() -> None:
     assert MultivariateDetector.multivariate is True
-    assert MultivariateDetector.name == "multivariate"
+    assert MultivariateDetector.type_name == "multivariate"
 
 
 def test_differenced_signal_ignores_slow_drift_but_sees_steps() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from htm_edge.config.errors import UnknownTypeError
 from htm_edge.models.errors import ModelError
 from htm_edge.models.offline import score_csv
 
@@ -82,7 +83,7 @@ def test_errors_name_the_input(tmp_path: Path) -> None:
         score_csv(tmp_path / "bad.csv", tmp_path / "o.csv")
     with pytest.raises(ModelError, match="no such"):
         score_csv(tmp_path / "missing.csv", tmp_path / "o.csv")
-    with pytest.raises(ModelError, match="valid"):
+    with pytest.raises(UnknownTypeError, match="valid types"):
         _write(tmp_path / "ok.csv", 10, 1)
         score_csv(tmp_path / "ok.csv", tmp_path / "o.csv", detector="nope")
     (tmp_path / "empty").mkdir()

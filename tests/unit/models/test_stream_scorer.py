@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from htm_edge.config.errors import UnknownTypeError
 from htm_edge.models.errors import ModelError
 from htm_edge.models.scorer import StreamScorer
 
@@ -67,7 +68,7 @@ def test_detail_and_bad_input() -> None:
     assert sc.score([], np.array([]), np.array([])).shape == (0,)
     with pytest.raises(ModelError):
         sc.score(["a"], np.array([0.0, 1.0]), np.array([1.0, 2.0]))
-    with pytest.raises(ModelError, match="valid"):
+    with pytest.raises(UnknownTypeError, match="valid types"):
         StreamScorer("nope")
     with pytest.raises(ModelError, match="valid"):
         StreamScorer("default", {"bogus": 1})
