@@ -147,6 +147,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"received, {summary.readings_stored} stored, {summary.frames_malformed} malformed "
         f"frames, {summary.alerts_dispatched} alert notifications dispatched."
     )
+    print(
+        "  messages by source: "
+        + ", ".join(f"{name} {n}" for name, n in sorted(result.sources.items()))
+    )
     for alert in summary.alerts:
         print(
             f"  - {alert['kind']}: {alert['device_id']} {alert['failure_mode']} "
@@ -167,6 +171,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         doc.pop("counters")
         doc["faults"] = [f.to_dict() for f in result.faults]
         doc["acknowledged"] = [{"work_order": w, "by": b} for w, b, _ in result.acknowledged]
+        doc["sources"] = result.sources
         print(json.dumps(doc, sort_keys=True))
     return 0
 

@@ -350,17 +350,20 @@ class Daemon:
             ready.cancel()
             raise GatewayError(f"the daemon's sources did not connect within {timeout_s:g} s")
 
-    def messages_in(self) -> int:
-        """Messages the sources have taken in so far."""
-        return sum(self.health.get(f"source.{s.name}.messages") for s in self.sources)
+    def messages_in(self, sources: Sequence[str] | None = None) -> int:
+        """Messages the sources (all, or those named) have taken in so far."""
+        names = [s.name for s in self.sources] if sources is None else sources
+        return sum(self.health.get(f"source.{n}.messages") for n in names)
 
-    async def wait_received(self, expected: int, timeout_s: float) -> int:
+    async def wait_received(
+        self, expected: int, timeout_s: float, sources: Sequence[str] | None = None
+    ) -> int:
         """Wait until the sources took in ``expected`` messages (or time out); return the count."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while self.messages_in() < expected and loop.time() < deadline:
+        while self.messages_in(sources) < expected and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        return self.messages_in()
+        return self.messages_in(sources)
 
     def summary(self) -> RunSummary:
         """Counters of the run so far."""

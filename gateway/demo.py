@@ -1,7 +1,10 @@
 """``htm-edge demo``: embedded broker + simulated fleet + the daemon, in one process.
 
 It runs on the embedded default config with a fresh data directory, so it is
-repeatable and needs nothing installed beyond the package.
+repeatable and needs nothing installed beyond the package. Beside the MQTT
+fleet it runs a MEDIBUS ventilator on a pseudo-terminal and an HL7 device
+gateway over MLLP (:mod:`htm_edge.gateway.demo_links`), so one run shows
+the three ways devices reach the gateway.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from htm_edge.gateway.daemon import Daemon, RunSummary
-from htm_edge.gateway.embedded_broker import EmbeddedBroker
+from htm_edge.gateway.demo_links import DemoLinks
+from htm_edge.gateway.embedded_broker import EmbeddedBroker, free_port
 from htm_edge.gateway.evaluation import FaultOutcome, grade_fault
 from htm_edge.gateway.publisher import publish_fleet
 from htm_edge.gateway.settings import HtmConfig
-from htm_edge.simulators.clock import simulation_start
+from htm_edge.simulators.clock import AcceleratedClock, simulation_start
 from htm_edge.simulators.fleet import Fleet
 
 __all__ = ["DemoResult", "run_demo"]
@@ -39,6 +43,8 @@ class DemoResult:
     faults: list[FaultOutcome]
     #: the work orders acknowledged from the CLI during the run: (id, engineer, CLI output)
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)
+    #: messages each source took in, by source name (MQTT, serial, MLLP)
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 async def acknowledge_from_cli(
@@ -88,51 +94,80 @@ async def run_demo(
 ) -> DemoResult:
     """Run the demo for ``duration_s`` real seconds; grade the alerts against the faults."""
     acked: list[tuple[str, str, str]] = []
+    mqtt_sources = [s.name for s in cfg.sources]
     with tempfile.TemporaryDirectory(prefix="htm-edge-demo-") as tmp:
         gateway = cfg.gateway.model_copy(update={"data_dir": data_dir or Path(tmp)})
+        start = simulation_start(
+            time.time(),
+            duration_s=duration_s,
+            speedup=cfg.simulation.speedup,
+            period_s=cfg.simulation.sample_period_s,
+        )
+        clock = AcceleratedClock(start, cfg.simulation.speedup)
+        links = DemoLinks(Path(tmp), free_port(), clock)
         async with EmbeddedBroker(cfg.broker.host, cfg.broker.port) as broker:
             broker_cfg = cfg.broker.model_copy(update={"port": broker.port})
-            cfg = cfg.model_copy(update={"gateway": gateway, "broker": broker_cfg})
-            daemon = Daemon(cfg)
-            stop = asyncio.Event()
-            run_task = asyncio.create_task(daemon.run(stop))
-            ack_task = asyncio.create_task(
-                acknowledge_from_cli(daemon, gateway.data_dir, config_path, acked)
+            cfg = _with_links(
+                cfg.model_copy(update={"gateway": gateway, "broker": broker_cfg}), links
             )
-            try:
-                await daemon.wait_connected(run_task, _CONNECT_TIMEOUT_S)
-                start = simulation_start(
-                    time.time(),
-                    duration_s=duration_s,
-                    speedup=cfg.simulation.speedup,
-                    period_s=cfg.simulation.sample_period_s,
+            links_stop = asyncio.Event()
+            with links.plugged():
+                daemon = Daemon(cfg)
+                for source in daemon.sources:
+                    if source.name in links.source_names:
+                        source.clock = clock
+                stop = asyncio.Event()
+                run_task = asyncio.create_task(daemon.run(stop))
+                links_task = asyncio.create_task(links.run(links_stop))
+                ack_task = asyncio.create_task(
+                    acknowledge_from_cli(daemon, gateway.data_dir, config_path, acked)
                 )
-                fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts=start)
-                stats = await publish_fleet(
-                    fleet,
-                    cfg.broker,
-                    site=cfg.gateway.site,
-                    speedup=cfg.simulation.speedup,
-                    duration_s=duration_s,
-                )
-                received = await daemon.wait_received(stats.messages, _DRAIN_TIMEOUT_S)
-                if received < stats.messages:
-                    log.warning(
-                        "event=demo_messages_missing published=%d received=%d",
-                        stats.messages,
-                        received,
+                try:
+                    await daemon.wait_connected(run_task, _CONNECT_TIMEOUT_S)
+                    fleet = Fleet.from_config(cfg.simulation, cfg.inventory, start_ts=start)
+                    clock.anchor()
+                    stats = await publish_fleet(
+                        fleet,
+                        cfg.broker,
+                        site=cfg.gateway.site,
+                        speedup=cfg.simulation.speedup,
+                        duration_s=duration_s,
                     )
-            finally:
-                if not ack_task.done():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(ack_task), 5.0)
-                ack_task.cancel()
-                stop.set()
-            summary = await run_task
+                    received = await daemon.wait_received(
+                        stats.messages, _DRAIN_TIMEOUT_S, sources=mqtt_sources
+                    )
+                    if received < stats.messages:
+                        log.warning(
+                            "event=demo_messages_missing published=%d received=%d",
+                            stats.messages,
+                            received,
+                        )
+                finally:
+                    if not ack_task.done():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(asyncio.shield(ack_task), 5.0)
+                    ack_task.cancel()
+                    links_stop.set()
+                    await links_task
+                    stop.set()
+                summary = await run_task
     opened: dict[str, list[tuple[float, str, tuple[str, ...]]]] = {}
     for alert in summary.alerts:
         if alert["kind"] == "opened":
             entry = (alert["opened_at"], alert["failure_mode"], tuple(alert["signals"]))
             opened.setdefault(alert["device_id"], []).append(entry)
     faults = [grade_fault(f, opened.get(f.device_id, [])) for f in fleet.ground_truth()]
-    return DemoResult(summary, faults, acked)
+    sources = {
+        k.split(".")[1]: v
+        for k, v in summary.counters.items()
+        if k.startswith("source.") and k.endswith(".messages")
+    }
+    return DemoResult(summary, faults, acked, sources)
+
+
+def _with_links(cfg: HtmConfig, links: DemoLinks) -> HtmConfig:
+    """``cfg`` with the serial and HL7 sources and their devices added (validated again)."""
+    doc = cfg.model_dump(mode="json")
+    doc["sources"] = [*doc["sources"], *links.sources()]
+    doc["inventory"]["devices"] = [*doc["inventory"]["devices"], *links.devices()]
+    return HtmConfig.model_validate(doc)

@@ -13,8 +13,16 @@ run starts :data:`OPEN_ENDED_LEAD_S` in the past.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
-__all__ = ["OPEN_ENDED_LEAD_S", "SEEDED_EPOCH", "seeded_start", "simulation_start"]
+__all__ = [
+    "OPEN_ENDED_LEAD_S",
+    "SEEDED_EPOCH",
+    "AcceleratedClock",
+    "seeded_start",
+    "simulation_start",
+]
 
 #: how far back an open-ended run starts (30 simulated days)
 OPEN_ENDED_LEAD_S = 30 * 86_400.0
@@ -46,3 +54,35 @@ def seeded_start(seed: int, now: float, span_s: float) -> float:
     while start + span_s > now:
         start -= 7 * 86_400.0
     return start
+
+
+class AcceleratedClock:
+    """Simulated time that runs ``speedup`` times faster than a wall clock.
+
+    It reads ``start_ts`` until :meth:`anchor` is called (when the accelerated
+    fleet starts publishing), then ``start_ts + (wall - anchored) * speedup``,
+    so devices that are not part of the fleet can share its time.
+
+    >>> wall = iter([100.0, 100.0, 102.5]).__next__
+    >>> clock = AcceleratedClock(5_000.0, speedup=600.0, wall=wall)
+    >>> clock.anchor()
+    >>> clock(), clock()
+    (5000.0, 6500.0)
+    """
+
+    def __init__(
+        self, start_ts: float, speedup: float, wall: Callable[[], float] = time.time
+    ) -> None:
+        self.start_ts = start_ts
+        self.speedup = speedup
+        self.wall = wall
+        self._anchored: float | None = None
+
+    def anchor(self) -> None:
+        """Start the clock running: from now on it advances ``speedup`` s per wall second."""
+        self._anchored = self.wall()
+
+    def __call__(self) -> float:
+        if self._anchored is None:
+            return self.start_ts
+        return self.start_ts + max(0.0, self.wall() - self._anchored) * self.speedup

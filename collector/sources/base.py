@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Self
@@ -28,6 +29,11 @@ class Source(ABC):
     :meth:`attach` before :meth:`run`: byte-stream sources need its deframer
     and session, and sources of protocols that carry patient data redact
     frames with it before they hand them on.
+
+    Frames are stamped at receipt with :attr:`clock`, the gateway clock
+    (``time.time``). Devices without a clock of their own get their readings'
+    time from that stamp, so a replay that runs the gateway on a simulated
+    clock (the demo) sets it on the sources it feeds.
     """
 
     #: registry key, equal to the config ``type`` and the module name
@@ -41,6 +47,8 @@ class Source(ABC):
         self.ready = asyncio.Event()
         #: the protocol of this source's frames (set by :meth:`attach`)
         self.protocol: Protocol | None = None
+        #: the receipt clock frames are stamped with (seconds since the epoch)
+        self.clock: Callable[[], float] = time.time
 
     @classmethod
     def from_config(cls, cfg: Any, ctx: IngestContext) -> Self:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -187,7 +186,7 @@ class MllpSource(Source):
         writer: asyncio.StreamWriter,
         emit: EmitFrame,
     ) -> None:
-        frame = Frame(protocol.redact(raw), origin, time.time(), None)
+        frame = Frame(protocol.redact(raw), origin, self.clock(), None)
         self.count("messages")
         await emit(frame)  # returns once taken: only then may the peer be told so
         code, text = "AA", ""

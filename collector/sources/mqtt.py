@@ -300,4 +300,4 @@ class MqttSource(Source):
                     topic,
                     self.template.template,
                 )
-        return Frame(data, f"mqtt:{topic}", time.time(), hint)
+        return Frame(data, f"mqtt:{topic}", self.clock(), hint)

@@ -270,7 +270,7 @@ class SerialSource(Source):
                         await self._write(reader.port, session.on_frame(raw))
                     payload = self.protocol.redact(raw) if redact else raw
                     self.count("messages")
-                    await emit(Frame(payload, self.origin, time.time(), self.cfg.device_id))
+                    await emit(Frame(payload, self.origin, self.clock(), self.cfg.device_id))
                 if frames:
                     last_frame, stale = now, False
             if now >= next_poll:

@@ -21,7 +21,7 @@ def test_demo_dispatches_an_alert_and_stores_everything() -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert summary["devices"] == 6
+    assert summary["devices"] == 8  # six on MQTT, a ventilator on serial, a monitor on HL7
     assert summary["readings_received"] > 0
     assert summary["readings_stored"] == summary["readings_received"]
     assert summary["alerts_dispatched"] >= 1
@@ -38,3 +38,6 @@ def test_demo_dispatches_an_alert_and_stores_everything() -> None:
     (ack,) = summary["acknowledged"]
     assert ack["by"] in {"Dana Okafor", "Lars Brandt"}
     assert f"{ack['work_order']} acknowledged by {ack['by']}" in proc.stdout
+    # the three links all delivered: MQTT, the MEDIBUS ventilator on a pty, HL7 over MLLP
+    assert set(summary["sources"]) == {"telemetry", "ventilator-serial", "hl7-gateway"}
+    assert all(n > 0 for n in summary["sources"].values()), summary["sources"]

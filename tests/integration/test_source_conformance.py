@@ -354,6 +354,22 @@ def test_ready_frames_and_cancel(harness: Harness, caplog: pytest.LogCaptureFixt
     assert not [r for r in caplog.records if r.exc_info], caplog.text
 
 
+def test_frames_are_stamped_with_the_source_clock(harness: Harness) -> None:
+    """A replay on a simulated clock (the demo) sets it on a source: every frame carries it."""
+
+    async def scenario() -> None:
+        source = harness.build(Health())
+        source.clock = lambda: 1_234_567_890.5
+        run = Run(source)
+        await run.ready()
+        expected = await harness.send("c")
+        frames = await run.receive(len(expected))
+        assert {f.received_at for f in frames} == {1_234_567_890.5}
+        await run.cancel()
+
+    asyncio.run(scenario())
+
+
 def test_reconnects_after_transport_restart(harness: Harness) -> None:
     async def scenario() -> None:
         health = Health()
