@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from htm_edge.config.base import StrictModel
+from htm_edge.models.prognostics.config import PrognosticsConfig
 
 __all__ = ["ModelsConfig"]
 
@@ -20,3 +21,4 @@ class ModelsConfig(StrictModel):
     detector: str = "default"
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     seed: int = 0
+    prognostics: PrognosticsConfig = Field(default_factory=PrognosticsConfig)
