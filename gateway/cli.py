@@ -1,5 +1,5 @@
-"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, score-csv,
-decode.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, train,
+score-csv, decode.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -183,6 +183,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return cmd_evaluate(args)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.train import cmd_train
+
+    _setup_logging("WARNING")
+    return cmd_train(args)
+
+
 def _cmd_score_csv(args: argparse.Namespace) -> int:
     from htm_edge.models.offline import score_csv
 
@@ -249,6 +256,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_evaluate_arguments(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    from htm_edge.gateway.train import add_train_arguments
+
+    train = sub.add_parser(
+        "train", help="fit a prediction model on simulator output or run-to-failure data"
+    )
+    add_train_arguments(train)
+    train.set_defaults(func=_cmd_train)
 
     score = sub.add_parser("score-csv", help="score timestamp,value CSV files offline")
     score.add_argument("input", type=Path, help="a CSV file or a directory of them")

@@ -31,7 +31,7 @@ class PrognosticsConfig(StrictModel):
     baseline_days: float = Field(default=30.0, ge=3, description="window of the healthy baseline")
     level_window_h: float = Field(default=6.0, gt=0, description="current level: median over this")
     short_trend_h: float = Field(default=48.0, gt=0)
-    long_trend_days: float = Field(default=14.0, gt=0)
+    long_trend_days: float = Field(default=10.0, gt=0)
     default_threshold: float = Field(
         default=0.5,
         gt=0,

@@ -17,7 +17,7 @@ alone give both. The state is a JSON-able snapshot, so a restart resumes warm.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,14 @@ _STAT_NAME = {v: k for k, v in _STAT.items()}
 _TRENDLESS_Z = 3.0
 
 
+def threshold_for(thresholds: Mapping[str, float], key: str, default: float) -> float:
+    """The learned threshold of ``key``, else its statistic's fleet-wide one, else ``default``."""
+    got = thresholds.get(key)
+    if got is None:
+        got = thresholds.get("*|*|" + key.rsplit("|", 1)[1])
+    return default if got is None else got
+
+
 def threshold_key(failure_mode: str, signal: str, statistic: str) -> str:
     """Key of a learned failure threshold in :attr:`FleetModel.thresholds`."""
     return f"{failure_mode}|{signal}|{statistic}"
@@ -67,12 +75,17 @@ def group_keys(device: Device) -> tuple[str, ...]:
 
 @dataclass
 class FeatureBatch:
-    """Feature rows of one evaluation: device ids, failure modes, time, rows."""
+    """One evaluation, as training needs it: per (device, mode) pair a feature row, and the
+    indicator values behind the rows (``group[i]``: the pair of indicator ``i``; ``keys[i]``:
+    its threshold key), so features can be recomputed with learned thresholds."""
 
     device_ids: list[str]
     failure_modes: list[str]
     ts: float
     x: FloatArray
+    values: IndicatorValues
+    group: IntArray
+    keys: list[str]
 
 
 @dataclass
@@ -340,7 +353,7 @@ class Prognostics:
         pair_dev: list[int] = []
         pair_mode: list[str] = []
         groups = []
-        thr = []
+        thr: list[tuple[str, float]] = []
         offset = 0
         for d, t in tables:
             groups.append(t.mode_of + offset)
@@ -350,10 +363,10 @@ class Prognostics:
             offset += len(t.modes)
             for i, sig in enumerate(t.signals):
                 key = threshold_key(t.modes[t.mode_of[i]], sig, _STAT_NAME[int(t.stat[i])])
-                learned = None if self.model is None else self.model.thresholds.get(key)
-                thr.append(cfg.default_threshold if learned is None else learned)
+                learned = {} if self.model is None else self.model.thresholds
+                thr.append((key, threshold_for(learned, key, cfg.default_threshold)))
         group = np.concatenate(groups)
-        threshold = np.array(thr)
+        threshold = np.array([t for _, t in thr])
         v = compute_indicators(
             self.points,
             streams,
@@ -371,11 +384,19 @@ class Prognostics:
         x, _top = feature_rows(v, f, threshold, group, offset)
         if self.record:
             self.recorded.append(
-                FeatureBatch([self._dev_ids[d] for d in pair_dev], list(pair_mode), now, x)
+                FeatureBatch(
+                    [self._dev_ids[d] for d in pair_dev],
+                    list(pair_mode),
+                    now,
+                    x,
+                    v,
+                    group,
+                    [k for k, _ in thr],
+                )
             )
         p, ttf = self._predict(x, pair_dev, v, f, group, offset)
         return self._predictions(
-            pair_dev, pair_mode, now, p, ttf, v, f, group, threshold, scale, stat, tables
+            pair_dev, pair_mode, now, p, ttf, v, f, group, threshold, scale, stat, sign, tables
         )
 
     def _predict(
@@ -406,7 +427,8 @@ class Prognostics:
         for j, arr in enumerate((f.early, f.mid, f.late)):
             col = np.full(n, np.inf)
             np.minimum.at(col, group, np.where(strong, np.nan_to_num(arr, nan=np.inf), np.inf))
-            ttf[:, j] = np.where(np.isfinite(col), col * 86_400.0, np.inf)
+            with np.errstate(over="ignore", invalid="ignore"):
+                ttf[:, j] = col * 86_400.0
         return p, ttf
 
     def _predictions(
@@ -422,6 +444,7 @@ class Prognostics:
         threshold: FloatArray,
         scale: FloatArray,
         stat: IntArray,
+        sign: FloatArray,
         tables: list[tuple[int, _DeviceTable]],
     ) -> list[Prediction]:
         signals = [s for _, t in tables for s in t.signals]
@@ -434,7 +457,7 @@ class Prognostics:
         out = []
         for g, d in enumerate(pair_dev):
             ev = tuple(
-                self._indicator(int(i), signals[i], units[i], v, f, threshold, scale, stat)
+                self._indicator(int(i), signals[i], units[i], v, f, threshold, scale, stat, sign)
                 for i in order[starts[g] : min(ends[g], starts[g] + 3)]
             )
             lo, mid, hi = (float(t) for t in ttf[g])
@@ -464,6 +487,7 @@ class Prognostics:
         threshold: FloatArray,
         scale: FloatArray,
         stat: IntArray,
+        sign: FloatArray,
     ) -> Indicator:
         s = int(stat[i])
         if s == SPREAD:
@@ -476,7 +500,7 @@ class Prognostics:
             value, base = float(v.level[i]), float(v.baseline[i])
             dev, noise = float(v.deviation[i]) * k, float(v.noise[i]) * k
             slope, thr = float(f.slope[i]) * k, float(threshold[i]) * k
-        direction = "up" if dev >= 0 else "down"
+        direction = "variance_up" if s == SPREAD else ("up" if sign[i] > 0 else "down")
         return Indicator(
             signal,
             _STAT_NAME[s],

@@ -56,10 +56,12 @@ class TrendForecast:
 
 
 def trend_forecast(v: IndicatorValues, threshold: FloatArray, horizon_days: float) -> TrendForecast:
-    """Extrapolate each indicator's trend to its threshold (long trend, else the short one)."""
-    use_long = ~np.isnan(v.slope_long)
-    slope = np.where(use_long, v.slope_long, v.slope_short)
-    se = np.where(use_long, v.slope_long_se, v.slope_short_se)
+    """Extrapolate each indicator's trend to its threshold (see the comment on the slope)."""
+    # the recent slope when it is significant and steeper (accelerating wear), else the long one
+    short_sig = ~np.isnan(v.slope_short) & (v.slope_short > 2.0 * v.slope_short_se)
+    use_short = np.isnan(v.slope_long) | (short_sig & (v.slope_short > v.slope_long))
+    slope = np.where(use_short, v.slope_short, v.slope_long)
+    se = np.where(use_short, v.slope_short_se, v.slope_long_se)
     se_level = v.noise / np.sqrt(v.n_level)
     early, mid, late, p = time_to_threshold(
         v.deviation,

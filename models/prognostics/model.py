@@ -53,7 +53,7 @@ def fit_group(
     ttf_s: FloatArray,
     n_courses: int,
     seed: int = 0,
-    negative_share: float = 0.25,
+    negative_share: float = 0.1,
 ) -> GroupModel:
     """Fit one group's classifier and quantile regressors (deterministic for a seed).
 

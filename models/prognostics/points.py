@@ -215,7 +215,9 @@ class StreamPoints:
         for name in self._FIELDS:
             arr: np.ndarray = getattr(self, name)
             if arr.dtype.kind == "f":
-                doc[name] = np.where(np.isnan(arr), None, arr).astype(object).tolist()
+                obj = arr.astype(object)
+                obj[np.isnan(arr)] = None
+                doc[name] = obj.tolist()
             else:
                 doc[name] = arr.tolist()
         return doc

@@ -104,7 +104,7 @@ def test_every_plugin_has_the_same_shape(role: str) -> None:
 
 
 #: constructions that only the composition root may make
-ROOT_ONLY = {"AlertEngine", "StreamScorer", "ScoringPipeline"}
+ROOT_ONLY = {"AlertEngine", "StreamScorer", "ScoringPipeline", "Prognostics"}
 COMPOSITION_ROOT = ROOT / "gateway" / "compose.py"
 
 
