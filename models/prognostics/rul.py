@@ -98,6 +98,8 @@ class RunToFailureRegressor:
     n_regimes: int = 6
     seed: int = 0
     n_trees: int = 300
+    learners: tuple[str, ...] = ("hgb", "et")
+    health_index: bool = True
     kmeans: KMeans | None = None
     mean: FloatArray | None = None
     std: FloatArray | None = None
@@ -120,9 +122,7 @@ class RunToFailureRegressor:
 
     def _features(self, runs: Runs) -> FloatArray:
         z = self._standardise(runs)
-        assert self.health is not None
-        hi = self.health.predict(z)[:, None]
-        zz = np.hstack([z, hi])
+        zz = z if self.health is None else np.hstack([z, self.health.predict(z)[:, None]])
         out = []
         for u in runs.units:
             m = runs.unit == u
@@ -147,16 +147,23 @@ class RunToFailureRegressor:
         self.std = np.where(sd > 0, sd, 1.0)
         y = self.target(runs)
         z = self._standardise(runs)
-        self.health = Ridge(alpha=1.0).fit(z, y / self.cap)
+        self.health = Ridge(alpha=1.0).fit(z, y / self.cap) if self.health_index else None
         x = self._features(runs)
-        hgb = HistGradientBoostingRegressor(
-            max_iter=400, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
-            l2_regularization=1.0, random_state=self.seed,
-        )  # fmt: skip
-        et = ExtraTreesRegressor(
-            self.n_trees, min_samples_leaf=10, max_features=0.5, n_jobs=1, random_state=self.seed
-        )
-        self.models = [hgb.fit(x, y), et.fit(x, y)]
+        self.models = []
+        for name in self.learners:
+            if name == "hgb":
+                m: Any = HistGradientBoostingRegressor(
+                    max_iter=400, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
+                    l2_regularization=1.0, random_state=self.seed,
+                )  # fmt: skip
+            elif name == "et":
+                m = ExtraTreesRegressor(
+                    self.n_trees, min_samples_leaf=10, max_features=0.5, n_jobs=1,
+                    random_state=self.seed,
+                )  # fmt: skip
+            else:
+                raise ModelError(f"unknown learner {name!r}; valid: hgb, et")
+            self.models.append(m.fit(x, y))
         self.metadata.update(
             {"units": int(runs.units.size), "rows": int(y.size), "sensors_kept": self.keep.tolist(),
              "regimes": nr, "cap": self.cap}

@@ -11,7 +11,7 @@ from htm_edge.config.inventory import Device, Modality
 from htm_edge.gateway.compose import build_prognostics
 from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics import PrognosticsConfig
-from htm_edge.models.prognostics.specs import mode_indicators, modality_modes, workload_covariate
+from htm_edge.models.prognostics.specs import modality_modes, mode_indicators, workload_covariate
 from htm_edge.models.types import Prediction
 
 DAY = 86_400.0
@@ -52,7 +52,9 @@ def _run(pg, days, soh_of_day, rng, start=0):
     for d in range(start, days):
         ids, sigs, t, v = _pump_day(d, soh_of_day(d), rng)
         for a in range(0, t.size, 3000):
-            out.extend(pg.update(ids[a : a + 3000], sigs[a : a + 3000], t[a : a + 3000], v[a : a + 3000]))
+            out.extend(
+                pg.update(ids[a : a + 3000], sigs[a : a + 3000], t[a : a + 3000], v[a : a + 3000])
+            )
     return out
 
 
