@@ -95,6 +95,7 @@ class _DeviceTable:
     stat: IntArray
     sign: FloatArray
     scale: FloatArray
+    quantum: FloatArray
     mode_of: IntArray
     signals: tuple[str, ...]
     units: tuple[str, ...]
@@ -187,7 +188,7 @@ class Prognostics:
         modes = modality_modes(modality) if modality is not Modality.OTHER else ()
         if not modes:
             return None
-        streams, stat, sign, scale, mode_of, sigs, units = [], [], [], [], [], [], []
+        streams, stat, sign, scale, quantum, mode_of, sigs, units = [], [], [], [], [], [], [], []
         for m, mode in enumerate(modes):
             for spec in mode_indicators(mode):
                 key = (device.device_id, spec.signal)
@@ -198,6 +199,7 @@ class Prognostics:
                 stat.append(_STAT[spec.statistic])
                 sign.append(spec.sign)
                 scale.append(spec.range)
+                quantum.append(spec.quantum)
                 mode_of.append(m)
                 sigs.append(spec.signal)
                 units.append(spec.unit)
@@ -211,6 +213,7 @@ class Prognostics:
             np.array(stat, dtype=np.int64),
             np.array(sign),
             np.array(scale),
+            np.array(quantum),
             np.array(mode_of, dtype=np.int64),
             tuple(sigs),
             tuple(units),
@@ -350,6 +353,7 @@ class Prognostics:
         stat = np.concatenate([t.stat for _, t in tables])
         sign = np.concatenate([t.sign for _, t in tables])
         scale = np.concatenate([t.scale for _, t in tables])
+        quantum = np.concatenate([t.quantum for _, t in tables])
         pair_dev: list[int] = []
         pair_mode: list[str] = []
         groups = []
@@ -373,6 +377,7 @@ class Prognostics:
             stat,
             sign,
             scale,
+            quantum,
             now,
             level_window_h=cfg.level_window_h,
             baseline_days=cfg.baseline_days,

@@ -12,7 +12,9 @@ deviation is a log ratio):
   back at once, a slow course only after weeks, and recalibration steps
   shift it by their own small size (before three days of history, the median
   of the older points);
-* ``noise``: robust standard deviation of successive points (MAD);
+* ``noise``: robust standard deviation of successive points (MAD), at least
+  half the signal's reporting resolution (hourly medians of quantised
+  readings often repeat exactly);
 * ``slope_short`` (points of the last ``short_trend_h``) and ``slope_long``
   (daily medians of the last ``long_trend_days`` and the current level),
   both Theil-Sen, per day, with standard errors.
@@ -73,6 +75,7 @@ def compute_indicators(
     stat: IntArray,
     sign: FloatArray,
     scale: FloatArray,
+    quantum: FloatArray,
     now: float,
     *,
     level_window_h: float,
@@ -116,7 +119,8 @@ def compute_indicators(
     with np.errstate(all="ignore"):
         d = np.abs(np.diff(np.where(has, pts, np.nan), axis=1))
         noise = 1.4826 * nanmedian_rows(d) / np.sqrt(2.0)
-    floor = 1e-3 * np.where(stat == SPREAD, 1.0, scale)
+    # a median of quantised readings moves in steps: half a step is the least noise believed
+    floor = np.where(stat == SPREAD, 0.05, np.maximum(1e-3 * scale, 0.5 * quantum))
     noise = np.maximum(np.nan_to_num(noise, nan=0.0), floor)
 
     # trends, in days

@@ -4,9 +4,11 @@ Every stream (one signal of one device) collects its readings in an open
 bucket of ``bucket_s`` seconds. A bucket closes when its device reports in a
 later bucket (so a daily self-test closes with the next message of that
 device, not the next day's test) and becomes one *point*: the median (level),
-the mean (rate, for counts), and a robust spread (the median absolute
-successive difference, scaled like a standard deviation; from the jump to
-the previous value when the bucket holds fewer than five readings). Medians
+the mean (rate, for counts), and a robust spread (the mean absolute
+successive difference without its largest tenth, scaled like a standard
+deviation; a median would be stuck at 0 or one step for quantised readings;
+from the jump to the previous value when the bucket holds fewer than five
+readings). Medians
 shrug off spikes and sentinel codes; the last ``ring_points`` points and one
 median per day for the last ``ring_days`` days are kept, in numpy arrays,
 for all streams at once.
@@ -28,7 +30,19 @@ IntArray = npt.NDArray[np.int64]
 
 LEVEL, RATE, SPREAD = 0, 1, 2
 _DAY = 86_400.0
-_SD_OF_MASD = 1.0 / (0.6745 * np.sqrt(2.0))
+#: sd of x from the mean |x_i - x_(i-1)| of independent normal x (E|d| = 2 sd / sqrt(pi))
+_SD_OF_MEAN_ABS = np.sqrt(np.pi) / 2.0
+
+
+def _trimmed_mean_abs(d: FloatArray) -> FloatArray:
+    """Row means of |d| without the largest tenth (spikes); quantised readings keep a spread."""
+    a = np.sort(np.abs(d), axis=1)  # NaN last
+    n = np.sum(~np.isnan(d), axis=1)
+    keep = np.maximum(1, np.floor(0.9 * n)).astype(np.int64)
+    cs = np.cumsum(np.nan_to_num(a), axis=1)
+    rows = np.arange(d.shape[0])
+    total = cs[rows, np.minimum(keep, d.shape[1]) - 1]
+    return np.where(n > 0, total / keep, np.nan)
 
 
 def _ordered(ring: FloatArray, head: IntArray) -> FloatArray:
@@ -153,7 +167,7 @@ class StreamPoints:
         with np.errstate(all="ignore"):
             level = nanmedian_rows(vals)
             rate = np.nansum(vals, axis=1) / np.maximum(n, 1)
-            masd = nanmedian_rows(np.abs(np.diff(vals, axis=1))) * _SD_OF_MASD
+            masd = _trimmed_mean_abs(np.diff(vals, axis=1)) * _SD_OF_MEAN_ABS
         last = vals[np.arange(idx.size), np.maximum(n - 1, 0)]
         jump = np.abs(vals[:, 0] - self.prev[idx]) / np.sqrt(2.0)
         spread = np.where(n >= 5, masd, jump)

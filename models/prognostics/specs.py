@@ -49,6 +49,7 @@ class IndicatorSpec:
     sign: float
     unit: str
     range: float
+    quantum: float
 
 
 def is_count_signal(modality: Modality, signal: str) -> bool:
@@ -80,7 +81,13 @@ def mode_indicators(failure_mode: str) -> tuple[IndicatorSpec, ...]:
         out.setdefault(
             (e.signal, stat),
             IndicatorSpec(
-                failure_mode, e.signal, stat, sign, spec.unit, signal_range(mode.modality, e.signal)
+                failure_mode,
+                e.signal,
+                stat,
+                sign,
+                spec.unit,
+                signal_range(mode.modality, e.signal),
+                spec.quantum,
             ),
         )
     return tuple(out.values())

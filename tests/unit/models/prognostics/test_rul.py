@@ -53,7 +53,7 @@ def test_loads_the_layout(data_dir: Path) -> None:
     runs = load_runs(data_dir, "train_SYN")
     assert runs.units.size == 40 and runs.settings.shape[1] == 3 and runs.sensors.shape[1] == 5
     assert load_truth(data_dir, "SYN").size == 20
-    with pytest.raises(ModelError, match="no train_X.txt"):
+    with pytest.raises(ModelError, match=r"no train_X\.txt"):
         load_runs(data_dir, "train_X")
 
 
