@@ -199,9 +199,9 @@ class RunToFailureRegressor:
         last = np.flatnonzero(np.append(runs.unit[1:] != runs.unit[:-1], True))
         first = np.flatnonzero(np.append(True, runs.unit[1:] != runs.unit[:-1]))
         out = np.empty(last.size)
-        for i, (a, b) in enumerate(zip(first, last, strict=True)):
+        for i, (a, b) in enumerate(zip(first.tolist(), last.tolist(), strict=True)):
             k = min(self.smooth_last, b - a + 1)
-            back = np.arange(k)
+            back = np.arange(k, dtype=np.int64)
             out[i] = max(0.0, float(np.mean(rows[b - back] - back)))
         return out
 
