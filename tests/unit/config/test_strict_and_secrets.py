@@ -107,6 +107,6 @@ def test_protocol_may_be_named_or_a_table() -> None:
     named = parse_config('[[sources]]\ntype = "mqtt"\nprotocol = "json"\n')
     table = parse_config('[[sources]]\ntype = "mqtt"\nprotocol = { type = "json" }\n')
     assert named.sources[0].protocol == table.sources[0].protocol
-    assert "set type to one of 'json', 'medibus', 'intellivue', 'datex', 'hl7'" in error_of(
+    assert "set type to one of 'json', 'line', 'medibus', 'intellivue', 'datex', 'hl7'" in error_of(
         '[[sources]]\ntype = "mqtt"\nprotocol = "modbus"\n'
     )
