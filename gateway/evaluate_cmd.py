@@ -42,7 +42,8 @@ __all__ = ["add_evaluate_arguments", "cmd_evaluate", "evaluate"]
 _LOOKAHEAD_DAYS = 46  # longer than the longest degradation: late alerts are judged too
 #: ``--predict`` without ``--model`` trains on the fleet of ``seed + TRAIN_SEED_OFFSET``
 TRAIN_SEED_OFFSET = 7919
-TRAIN_DAYS = 60
+TRAIN_DEVICES = 300
+TRAIN_DAYS = 120
 
 
 def prediction_model(
@@ -55,7 +56,7 @@ def prediction_model(
         return FleetModel.load(path), {"model_file": str(path)}
     began = time.perf_counter()
     train_seed = seed + TRAIN_SEED_OFFSET
-    n = max(devices, 100)
+    n = max(devices, TRAIN_DEVICES)
     if progress:
         print(
             f"evaluate: training a prediction model on {n} devices x {TRAIN_DAYS} days of "

@@ -58,4 +58,6 @@ def test_unknown_protocol_is_a_usage_error(
     capture = tmp_path / "x.bin"
     capture.write_bytes(b"")
     assert main(["decode", "--protocol", "modbus", str(capture)]) == 2
-    assert "valid protocols are datex, hl7, intellivue, json, line, medibus" in capsys.readouterr().err
+    assert (
+        "valid protocols are datex, hl7, intellivue, json, line, medibus" in capsys.readouterr().err
+    )

@@ -153,3 +153,30 @@ def test_train_command_on_run_to_failure_data(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["train", str(tmp_path)])  # --out is required
     assert main(["train", str(tmp_path / "nope"), "--out", str(out)]) == 2
+
+
+def test_the_fast_rule_on_a_table_equals_the_rule() -> None:
+    from htm_edge.gateway.prognostics_fleet import _rule_on_table
+    from htm_edge.models.prognostics.training import Table
+
+    rng = np.random.default_rng(5)
+    hours = 400
+    devs = [f"D{i}" for i in range(6)]
+    ts = np.repeat(np.arange(hours) * 3600.0, len(devs))
+    ids = devs * hours
+    # slowly wandering probabilities, so alerts open, hold, clear and open again
+    walk = np.sin(np.arange(hours)[:, None] / 25.0 + np.arange(len(devs))) * 3.0 + rng.normal(
+        0, 1, (hours, len(devs))
+    )
+    p = (1 / (1 + np.exp(-walk))).reshape(-1)
+    table = Table(np.zeros((p.size, 1)), np.zeros(p.size, bool), np.full(p.size, np.nan),
+                  ids, ["M"] * p.size, ts)  # fmt: skip
+    for q in (0.3, 0.6):
+        rule = PredictionAlerts(q)
+        for h in range(hours):
+            rule([_p(ts[k], p[k], ids[k]) for k in range(h * len(devs), (h + 1) * len(devs))])
+        fast = _rule_on_table(table, p, q)
+        assert sorted(fast, key=lambda a: (a.device_id, a.opened_at)) == sorted(
+            rule.opened, key=lambda a: (a.device_id, a.opened_at)
+        )
+        assert len(fast) >= 3
