@@ -148,7 +148,7 @@ class Prognostics:
         self.evaluations = 0
 
     # ------------------------------------------------------------------ registry of streams
-    def _device(self, device_id: str) -> int:
+    def _device(self, device_id: str, build: bool = True) -> int:
         d = self._dev.get(device_id)
         if d is not None:
             return d
@@ -162,7 +162,8 @@ class Prognostics:
         self._ready = np.append(self._ready, False)
         self._in_use = np.append(self._in_use, 0)
         self._cov = np.append(self._cov, np.nan)
-        self._tables[d] = self._build_table(d, device)
+        if build:
+            self._tables[d] = self._build_table(d, device)
         return d
 
     def _new_slot(self, key: tuple[str, str], role: int, d: int) -> int:
@@ -551,12 +552,12 @@ class Prognostics:
             raise ModelError("prognostics state of another version: starting cold is needed")
         pg = cls(config, devices, model)
         for device_id in doc["devices"]:
-            pg._device(device_id)
+            pg._device(device_id, build=False)
         for key, role in zip(doc["keys"], doc["roles"], strict=True):
-            k = (key[0], key[1])
-            if k not in pg._slot:
-                pg._new_slot(k, int(role), pg._dev[k[0]])
-        if [list(k) for k in pg._keys] != doc["keys"]:
+            pg._new_slot((key[0], key[1]), int(role), pg._dev[key[0]])
+        for d, device in enumerate(pg._devices):
+            pg._tables[d] = pg._build_table(d, device)
+        if len(pg._keys) != len(doc["keys"]):
             raise ModelError("prognostics state does not match the inventory; starting cold")
         pg._first = np.array(doc["first"], dtype=np.float64)
         pg._ready = np.array(doc["ready"], dtype=bool)

@@ -19,8 +19,11 @@ PUMP = Device(device_id="P-1", modality=Modality.INFUSION_PUMP)
 OTHER = Device(device_id="X-1", modality=Modality.OTHER)
 
 
+PUMP2 = Device(device_id="P-2", modality=Modality.INFUSION_PUMP)
+
+
 def _lookup(device_id: str) -> Device:
-    return {"P-1": PUMP, "X-1": OTHER}[device_id]
+    return {"P-1": PUMP, "P-2": PUMP2, "X-1": OTHER}[device_id]
 
 
 def _pump_day(day: int, soh: float, rng: np.random.Generator, rate_step: bool = True):
@@ -114,6 +117,8 @@ def test_snapshot_restores_the_same_future() -> None:
     cfg = PrognosticsConfig()
     rng = np.random.default_rng(7)
     a = build_prognostics(cfg, _lookup)
+    # streams of two devices interleaved, and an uncatalogued signal, before the snapshot
+    a.update(["P-1", "P-2", "P-2"], ["foo", "in_use", "battery_soh_pct"], np.zeros(3), np.ones(3))
     _run(a, 4, lambda d: 95.0 - d, rng)
     doc = json.loads(json.dumps(a.snapshot()))
     b = type(a).restore(doc, cfg, _lookup)
