@@ -1,5 +1,5 @@
-"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, alerts,
-score-csv, decode.
+"""The ``htm-edge`` command line: run, status, demo, check-config, simulate, evaluate, train,
+alerts, score-csv, decode.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
 """
@@ -197,6 +197,13 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     return cmd_alerts(args)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from htm_edge.gateway.train import cmd_train
+
+    _setup_logging("WARNING")
+    return cmd_train(args)
+
+
 def _cmd_score_csv(args: argparse.Namespace) -> int:
     from htm_edge.models.offline import score_csv
 
@@ -271,6 +278,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_alerts_arguments(alerts)
     alerts.set_defaults(func=_cmd_alerts)
+    from htm_edge.gateway.train import add_train_arguments
+
+    train = sub.add_parser(
+        "train", help="fit a prediction model on simulator output or run-to-failure data"
+    )
+    add_train_arguments(train)
+    train.set_defaults(func=_cmd_train)
 
     score = sub.add_parser("score-csv", help="score timestamp,value CSV files offline")
     score.add_argument("input", type=Path, help="a CSV file or a directory of them")

@@ -10,6 +10,7 @@ evaluated is what runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -28,6 +29,7 @@ from htm_edge.gateway.dispatcher import Dispatcher
 from htm_edge.gateway.mqtt_link import MqttLink
 from htm_edge.gateway.pipeline import ScoringPipeline
 from htm_edge.gateway.settings import HtmConfig
+from htm_edge.models.prognostics import FleetModel, Prognostics, PrognosticsConfig
 from htm_edge.models.scorer import StreamScorer
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "build_components",
     "build_dispatcher",
     "build_pipeline",
+    "build_prognostics",
     "build_protocol",
     "ingest_context",
 ]
@@ -126,6 +129,23 @@ def build_pipeline(cfg: HtmConfig, scorer: StreamScorer | None = None) -> Scorin
         resolve_hold_s=cfg.alerting.resolve_hold_s,
     )
     return ScoringPipeline(scorer, engine)
+
+
+def build_prognostics(
+    config: PrognosticsConfig,
+    devices: Callable[[str], Device],
+    model: FleetModel | None = None,
+) -> Prognostics:
+    """Failure prediction for ``config``; ``model`` (else ``config.model_file``, else none).
+
+    Raises
+    ------
+    ModelError
+        When the model file cannot be used (another version or feature set).
+    """
+    if model is None and config.model_file is not None:
+        model = FleetModel.load(config.model_file)
+    return Prognostics(config, devices, model)
 
 
 def build_components(

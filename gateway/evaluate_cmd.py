@@ -18,15 +18,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from htm_edge.alerting.config import AlertingConfig
 from htm_edge.alerting.lifecycle import AlertLifecycle
 from htm_edge.alerting.store import AlertStore
 from htm_edge.alerting.types import EventKind
 from htm_edge.config.inventory import InventoryConfig
-from htm_edge.gateway.compose import DeviceDirectory, build_pipeline
+from htm_edge.gateway.compose import DeviceDirectory, build_pipeline, build_prognostics
 from htm_edge.gateway.fleet_eval import OpenedAlert, grade
 from htm_edge.gateway.hospital_fleet import build_engine
+from htm_edge.gateway.prognostics_fleet import (
+    PredictionAlerts,
+    collect_features,
+    grade_predictions,
+    train_on_fleet,
+)
 from htm_edge.gateway.settings import HtmConfig, load_config
+from htm_edge.models.prognostics import FleetModel
 from htm_edge.simulators.clock import seeded_start
 from htm_edge.simulators.hospital.life import DAY_S
 from htm_edge.simulators.hospital.transport import InProcessTransport, VirtualClock
@@ -34,6 +43,40 @@ from htm_edge.simulators.hospital.transport import InProcessTransport, VirtualCl
 __all__ = ["add_evaluate_arguments", "cmd_evaluate", "evaluate"]
 
 _LOOKAHEAD_DAYS = 46  # longer than the longest degradation: late alerts are judged too
+#: ``--predict`` without ``--model`` trains on the fleet of ``seed + TRAIN_SEED_OFFSET``
+TRAIN_SEED_OFFSET = 7919
+TRAIN_DEVICES = 300
+TRAIN_DAYS = 120
+
+
+def prediction_model(
+    cfg: HtmConfig, devices: int, seed: int, model_path: Path | None, progress: bool
+) -> tuple[FleetModel, dict[str, Any]]:
+    """The model ``--predict`` grades: a file, or one trained on a fleet of another seed."""
+    pcfg = cfg.models.prognostics
+    path = model_path or pcfg.model_file
+    if path is not None:
+        return FleetModel.load(path), {"model_file": str(path)}
+    began = time.perf_counter()
+    train_seed = seed + TRAIN_SEED_OFFSET
+    n = max(devices, TRAIN_DEVICES)
+    if progress:
+        print(
+            f"evaluate: training a prediction model on {n} devices x {TRAIN_DAYS} days of "
+            f"seed {train_seed} (never the evaluated seed)",
+            file=sys.stderr,
+            flush=True,
+        )
+    feats = collect_features(n, train_seed, TRAIN_DAYS, config=pcfg)
+    model, meta = train_on_fleet(feats, pcfg, metadata={"train_seed": train_seed})
+    info = {
+        "train_seed": train_seed,
+        "train_devices": n,
+        "train_days": TRAIN_DAYS,
+        "train_failed_courses": meta["failed_courses"],
+        "train_s": round(time.perf_counter() - began, 1),
+    }
+    return model, info
 
 
 def evaluate(
@@ -44,9 +87,20 @@ def evaluate(
     *,
     period_s: float | None = None,
     progress: bool = False,
+    predict: bool = False,
+    model_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Run and grade one fleet; return the metrics (see docs/evaluation.md)."""
+    """Run and grade one fleet; return the metrics (see docs/evaluation.md).
+
+    With ``predict``, failure predictions run beside the anomaly pipeline on
+    the same readings and their alerts are graded the same way, under
+    ``metrics["predictions"]`` (the other metrics are unchanged).
+    """
     began = time.perf_counter()
+    model = None
+    model_info: dict[str, Any] = {}
+    if predict:
+        model, model_info = prediction_model(cfg, devices, seed, model_path, progress)
     period = period_s if period_s is not None else cfg.simulation.sample_period_s
     start = seeded_start(seed, time.time(), days * DAY_S)
     engine = build_engine(devices, seed, period, start)
@@ -59,10 +113,26 @@ def evaluate(
     # the daemon's lifecycle on the same events (data clock): grouping, storms, inhibition
     alerting = cfg.alerting.model_copy(update={"clock": "data"})
     life = open_lifecycle_in_memory(alerting, DeviceDirectory(list(engine.devices)))
+    prog = None
+    rule = None
+    if model is not None:
+        lookup = {d.device_id: d for d in engine.devices}
+        prog = build_prognostics(cfg.models.prognostics, lookup.__getitem__, model)
+        rule = PredictionAlerts(model.alert_probability)
 
     def deliver(batch: list[Any]) -> None:
         nonlocal readings
         readings += len(batch)
+        if prog is not None and rule is not None:
+            usable = [r for r in batch if r.usable]
+            rule(
+                prog.update(
+                    [r.device_id for r in usable],
+                    [r.signal for r in usable],
+                    np.fromiter((r.ts for r in usable), dtype=float, count=len(usable)),
+                    np.fromiter((r.value for r in usable), dtype=float, count=len(usable)),
+                )
+            )
         for event, order in pipeline.process(batch):
             life.ingest(event, order, event.ts)
             if event.kind is EventKind.OPENED:
@@ -99,6 +169,10 @@ def evaluate(
         "incidents": len(life.store.query("SELECT id FROM incidents")),
     }
     life.store.close()
+    if rule is not None and model is not None:
+        pm = grade_predictions(rule.opened, records, start_ts=start, end_ts=end, n_devices=devices)
+        pm.update({"model": model.name, "alert_probability": model.alert_probability, **model_info})
+        metrics["predictions"] = pm
     metrics.update(
         {
             "devices": devices,
@@ -147,6 +221,17 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", type=float, default=None, help="seconds between samples")
     parser.add_argument("--config", type=Path, default=None, help="TOML config (models, rules)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument(
+        "--predict",
+        action="store_true",
+        help="also run failure predictions and grade their alerts (metrics under 'predictions')",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="with --predict: a model file (default: train one on a fleet of another seed)",
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -155,7 +240,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print("htm-edge evaluate: --devices and --days must be at least 1", file=sys.stderr)
         return 2
     cfg = load_config(args.config)
-    m = evaluate(cfg, args.devices, args.days, args.seed, period_s=args.period, progress=True)
+    m = evaluate(
+        cfg,
+        args.devices,
+        args.days,
+        args.seed,
+        period_s=args.period,
+        progress=True,
+        predict=args.predict,
+        model_path=args.model,
+    )
     lead = m["lead_time_hours_median"]
     print(
         f"evaluate: {m['devices']} devices x {m['days']} days (seed {m['seed']}, "
@@ -172,6 +266,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         f"{g['incidents']} incidents); alerts per true failure {m['alerts_per_true_failure']} -> "
         f"{g['alerts_per_true_failure']}"
     )
+    p = m.get("predictions")
+    if p is not None:
+        plead = p["lead_time_hours_median"]
+        ahead = p["predicted_24h_ahead"]
+        print(
+            f"predictions: {p['predicted']} of {p['failures_with_precursor']} failures with a "
+            f"precursor predicted ({'-' if ahead is None else f'{100 * ahead:.0f} %'} at least "
+            f"24 h ahead), median lead {'-' if plead is None else f'{plead:.1f} h'}, "
+            f"{p['alerts_total']} alerts ({p['alerts_false']} false = "
+            f"{p['false_alerts_per_100_device_days']:.2f} per 100 device-days)"
+        )
     if args.json:
         print(json.dumps(m, sort_keys=True))
     return 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from htm_edge.config.base import StrictModel
+from htm_edge.models.prognostics.config import PrognosticsConfig
 
 __all__ = ["ModelContext", "ModelsConfig"]
 
@@ -22,6 +23,7 @@ class ModelsConfig(StrictModel):
     detector: str = "default"
     params: dict[str, float | int | str | bool] = Field(default_factory=dict)
     seed: int = 0
+    prognostics: PrognosticsConfig = Field(default_factory=PrognosticsConfig)
 
 
 @dataclass(frozen=True, slots=True)

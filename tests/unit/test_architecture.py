@@ -124,7 +124,7 @@ def test_detectors_have_the_same_registry_shape() -> None:
 
 
 #: constructions that only the composition root may make
-ROOT_ONLY = {"AlertEngine", "StreamScorer", "ScoringPipeline"}
+ROOT_ONLY = {"AlertEngine", "StreamScorer", "ScoringPipeline", "Prognostics"}
 COMPOSITION_ROOT = ROOT / "gateway" / "compose.py"
 
 

@@ -1,0 +1,90 @@
+"""Run-to-failure regression on synthetic engines in the C-MAPSS layout."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from htm_edge.models.errors import ModelError
+from htm_edge.models.prognostics.rul import RunToFailureRegressor, phm08_score
+from htm_edge.models.prognostics.runs import Runs, find_subsets, load_runs, load_truth
+
+
+def _engines(n_units: int, seed: int, truncate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Units whose two wear sensors rise exponentially to failure; six operating regimes."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    for u in range(1, n_units + 1):
+        life = int(rng.integers(120, 260))
+        stop = int(rng.integers(40, life - 5)) if truncate else life
+        base = rng.normal(0, 0.5, 4)
+        for c in range(1, stop + 1):
+            regime = int(rng.integers(0, 6))
+            settings = np.array([regime * 10.0, regime * 0.1, 100.0])
+            wear = np.exp(4.0 * (c / life - 1.0))
+            sensors = 50.0 * regime + base + rng.normal(0, 0.3, 4)
+            sensors[:2] += 5.0 * wear
+            rows.append([u, c, *settings, *sensors, 7.0])  # a constant sensor too
+        truth.append(life - stop)
+    return np.array(rows), np.array(truth, dtype=float)
+
+
+def _write(path: Path, data: np.ndarray) -> None:
+    with gzip.open(path, "wt") as fh:
+        np.savetxt(fh, data, fmt="%.5f")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("rtf")
+    train, _ = _engines(40, 1)
+    test, truth = _engines(20, 2, truncate=True)
+    _write(d / "train_SYN.txt.gz", train)
+    _write(d / "test_SYN.txt.gz", test)
+    np.savetxt(d / "RUL_SYN.txt", truth, fmt="%d")
+    return d
+
+
+def test_loads_the_layout(data_dir: Path) -> None:
+    assert find_subsets(data_dir) == ["SYN"]
+    runs = load_runs(data_dir, "train_SYN")
+    assert runs.units.size == 40 and runs.settings.shape[1] == 3 and runs.sensors.shape[1] == 5
+    assert load_truth(data_dir, "SYN").size == 20
+    with pytest.raises(ModelError, match=r"no train_X\.txt"):
+        load_runs(data_dir, "train_X")
+
+
+def test_beats_a_constant_and_drops_constant_sensors(data_dir: Path, tmp_path: Path) -> None:
+    model = RunToFailureRegressor(n_trees=50).fit(load_runs(data_dir, "train_SYN"))
+    assert model.kmeans is not None  # the settings vary: regimes
+    assert model.keep is not None and 4 not in model.keep.tolist()
+    test = load_runs(data_dir, "test_SYN")
+    truth = load_truth(data_dir, "SYN")
+    pred = model.predict_last(test)
+    rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+    const = float(np.sqrt(np.mean((np.mean(np.minimum(truth, 125)) - truth) ** 2)))
+    assert rmse < 0.6 * const
+    assert phm08_score(pred, truth) < phm08_score(np.full_like(truth, truth.mean()), truth)
+    path = tmp_path / "rtf.htm"
+    model.save(path)
+    assert np.array_equal(RunToFailureRegressor.load(path).predict_last(test), pred)
+
+
+def test_predictions_are_causal(data_dir: Path) -> None:
+    runs = load_runs(data_dir, "train_SYN")
+    model = RunToFailureRegressor(n_trees=20).fit(runs)
+    m = runs.unit == 1
+    one = Runs(runs.unit[m], runs.cycle[m], runs.settings[m], runs.sensors[m])
+    full = model.predict_rows(one)
+    k = 60
+    cut = Runs(one.unit[:k], one.cycle[:k], one.settings[:k], one.sensors[:k])
+    assert np.allclose(model.predict_rows(cut), full[:k])
+
+
+def test_phm08_score_is_asymmetric() -> None:
+    assert phm08_score(np.array([10.0]), np.array([0.0])) > phm08_score(
+        np.array([-10.0]), np.array([0.0])
+    )
