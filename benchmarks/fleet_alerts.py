@@ -49,7 +49,9 @@ def fleet_config(
         for i in range(healthy_per_modality):
             devices.append(Device(device_id=f"{modality.value}-ok-{i}", modality=modality))
             simulated.append(SimulatedDeviceConfig(device_id=devices[-1].device_id))
-    for i, spec in enumerate(sorted(CATALOG.values(), key=lambda m: m.id)):
+    # the per-device simulators cover these modalities (the hospital engine, all of them)
+    specs = [m for m in CATALOG.values() if m.modality in _MODALITIES]
+    for i, spec in enumerate(sorted(specs, key=lambda m: m.id)):
         device_id = f"{spec.modality.value}-f{i}"
         devices.append(Device(device_id=device_id, modality=spec.modality))
         # onset after a day of learning; failure two days later, before the run ends
