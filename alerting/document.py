@@ -104,15 +104,21 @@ def visit_window(order: WorkOrder, now: float) -> dict[str, Any]:
 
 
 def _ttf(order: WorkOrder) -> dict[str, Any] | None:
-    if order.time_to_failure_s is None:
+    """The prediction's time left (from the work order's time) and its support, or None."""
+    if order.failure_probability is None:
         return None
+    estimate = order.time_to_failure_s
     lower = order.time_to_failure_lower_s
     upper = order.time_to_failure_upper_s
     return {
-        "estimate_s": order.time_to_failure_s,
-        "lower_s": order.time_to_failure_s if lower is None else lower,
-        "upper_s": order.time_to_failure_s if upper is None else upper,
-        "source": "prognostics",
+        "estimate_s": estimate,
+        "lower_s": estimate if lower is None else lower,
+        "upper_s": estimate if upper is None else upper,
+        "probability": order.failure_probability,
+        "horizon_s": order.prediction_horizon_s,
+        "predicted_at": order.predicted_at,
+        "trends": list(order.prediction_trends),
+        "source": order.prediction_model or "prognostics",
     }
 
 

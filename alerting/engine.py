@@ -32,6 +32,9 @@ Policy (domain brief 4.5, Alertmanager as the model):
   window its open alerts resolve (reason "maintenance") and its rule streams
   are forgotten, so a fault that survives maintenance needs fresh evidence.
 * ``in_use`` never alerts; it feeds :class:`~alerting.utilisation.UtilisationTracker`.
+* **Predictions** (:meth:`AlertEngine.process_prediction`) reach only
+  ``prediction`` rules and join alerts by the same key; the newest prediction
+  of each (device, failure mode) goes into that alert's work orders.
 
 The clock is ``Score.ts``: the engine never reads wall time, so the same score
 sequence always gives the same events. State is bounded: a few numbers per
@@ -47,6 +50,7 @@ from htm_edge.alerting.config import EngineerConfig
 from htm_edge.alerting.errors import AlertingError
 from htm_edge.alerting.rules import Rule, RuleSignal, Transition
 from htm_edge.alerting.rules.anomaly import AnomalyRule
+from htm_edge.alerting.rules.prediction import PredictionRule
 from htm_edge.alerting.tracking import AlertTrack, SignalTrack, snapshot
 from htm_edge.alerting.types import (
     SEVERITY_RANK,
@@ -60,7 +64,7 @@ from htm_edge.alerting.utilisation import UtilisationTracker
 from htm_edge.alerting.workorder import build_work_order
 from htm_edge.config import catalog
 from htm_edge.config.inventory import Device, Modality
-from htm_edge.models.types import Score
+from htm_edge.models.types import Prediction, Score
 
 __all__ = ["AlertEngine", "Inventory"]
 
@@ -125,13 +129,26 @@ class AlertEngine:
         self.normal_score = normal_score
         self.return_fraction = return_fraction
         self._needs_return = {r.name for r in self.rules if isinstance(r, AnomalyRule)}
+        self.prediction_rules = [r for r in self.rules if isinstance(r, PredictionRule)]
+        #: the newest prediction per (device, failure mode): one record each, bounded
+        self.predictions: dict[tuple[str, str], Prediction] = {}
         self.utilisation = UtilisationTracker()
         self._tracks: dict[str, dict[str, AlertTrack]] = {}
         self._last_closed: dict[str, float] = {}
         self._baselines: dict[tuple[str, str], float] = {}
         self._maintenance: dict[str, tuple[float, bool]] = {}
         self.counters: dict[str, int] = dict.fromkeys(
-            ("scores", "opened", "escalated", "resolved", "flaps", "suppressed", "deferred"), 0
+            (
+                "scores",
+                "predictions",
+                "opened",
+                "escalated",
+                "resolved",
+                "flaps",
+                "suppressed",
+                "deferred",
+            ),
+            0,
         )
 
     # ----------------------------------------------------------------- public API
@@ -172,6 +189,23 @@ class AlertEngine:
         self._learn_baseline(score)
         return events
 
+    def process_prediction(self, prediction: Prediction) -> list[AlertEvent]:
+        """Feed one failure prediction to the ``prediction`` rules; return the events.
+
+        The clock is ``prediction.ts``; a device in maintenance raises nothing.
+        """
+        self.counters["predictions"] += 1
+        self.predictions[(prediction.device_id, prediction.failure_mode)] = prediction
+        events = self._confirm_resolves(prediction.device_id, prediction.ts)
+        if self.in_maintenance(prediction.device_id, prediction.ts):
+            return events
+        device = self.device(prediction.device_id)
+        for rule in self.prediction_rules:
+            sig = rule.evaluate_prediction(prediction, device)
+            if sig is not None:
+                events.extend(self._apply(sig))
+        return events
+
     def flush(self, now_ts: float) -> list[AlertEvent]:
         """Resolve every cleared alert whose hold has passed at ``now_ts`` (score time)."""
         events: list[AlertEvent] = []
@@ -193,7 +227,8 @@ class AlertEngine:
         """Build the work order for ``event`` (device, engineers, utilisation at event time)."""
         device = self.device(event.alert.device_id)
         usage = self.utilisation.info(device.device_id, event.ts)
-        return build_work_order(event, device, self.engineers, usage)
+        prediction = self.predictions.get((device.device_id, event.alert.failure_mode))
+        return build_work_order(event, device, self.engineers, usage, prediction)
 
     def stats(self) -> dict[str, int]:
         """Return health counters and state sizes."""

@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from htm_edge.alerting.forecast import format_duration
 from htm_edge.alerting.types import format_ts, json_safe
 
 __all__ = ["Kind", "Notification", "render_html", "render_text", "subject_of"]
@@ -134,13 +135,8 @@ def render_text(kind: str, doc: dict[str, Any], reason: str = "") -> str:
             if win
             else "no idle window known yet"
         ),
-        "Failure in : "
-        + (
-            f"{ttf['estimate_s'] / 3600:.0f} h ({ttf['lower_s'] / 3600:.0f}-"
-            f"{ttf['upper_s'] / 3600:.0f} h)"
-            if ttf
-            else "not predicted"
-        ),
+        "Failure in : " + _time_left(ttf),
+        *(f"  - trend: {t}" for t in (ttf or {}).get("trends", [])),
         "Evidence   :",
     ]
     for e in doc["evidence"]:
@@ -180,3 +176,18 @@ def render_html(kind: str, doc: dict[str, Any], reason: str = "") -> str:
     body = html.escape(render_text(kind, doc, reason))
     title = html.escape(subject_of(kind, doc))
     return f"<html><body><h2>{title}</h2><pre>{body}</pre></body></html>"
+
+
+def _time_left(ttf: dict[str, Any] | None) -> str:
+    """``"10.2 h (80 %: 9.1 h to 11.6 h), P(failure within 168 h) 0.97"`` or why not."""
+    if not ttf:
+        return "not predicted"
+
+    def d(s: float | None) -> str:
+        return format_duration(float("inf") if s is None else s)
+
+    left = d(ttf["estimate_s"])
+    if ttf["estimate_s"] is not None:
+        left += f" (80 %: {d(ttf['lower_s'])} to {d(ttf['upper_s'])})"
+    horizon = (ttf.get("horizon_s") or 0.0) / 3600.0
+    return f"{left}, P(failure within {horizon:g} h) {ttf['probability']:.2f}"

@@ -300,6 +300,13 @@ class WorkOrder:
     time_to_failure_s: float | None = None
     time_to_failure_lower_s: float | None = None
     time_to_failure_upper_s: float | None = None
+    #: the prediction behind them: probability of failure within the horizon, its time,
+    #: the model, and the supporting trends (readable lines, strongest first)
+    failure_probability: float | None = None
+    prediction_horizon_s: float | None = None
+    predicted_at: float | None = None
+    prediction_model: str = ""
+    prediction_trends: tuple[str, ...] = ()
     priority_reason: str = ""
     firmware: str = ""
     room: str = ""

@@ -29,6 +29,7 @@ import math
 from collections.abc import Sequence
 
 from htm_edge.alerting.config import EngineerConfig
+from htm_edge.alerting.forecast import forecast_fields
 from htm_edge.alerting.types import (
     SEVERITY_RANK,
     AlertEvent,
@@ -40,6 +41,7 @@ from htm_edge.alerting.types import (
 from htm_edge.alerting.utilisation import UsageInfo
 from htm_edge.config import catalog
 from htm_edge.config.inventory import Device
+from htm_edge.models.types import Prediction
 
 __all__ = [
     "PRIORITY_RESPONSE_H",
@@ -144,6 +146,7 @@ def build_work_order(
     device: Device,
     engineers: Sequence[EngineerConfig] = (),
     usage: UsageInfo | None = None,
+    prediction: Prediction | None = None,
 ) -> WorkOrder:
     """Assemble everything a field engineer needs for one alert event.
 
@@ -157,6 +160,10 @@ def build_work_order(
         The configured engineers; those matching the device are assigned.
     usage:
         In-use state and next idle window at the event time, if known.
+    prediction:
+        The newest failure prediction of the alert's device and failure mode:
+        the work order then carries the time left (from the event time), its
+        interval, the probability and the supporting trends.
     """
     alert = event.alert
     mode = catalog.lookup(alert.failure_mode)
@@ -231,4 +238,5 @@ def build_work_order(
         priority_reason=priority_reason(alert.severity, device.em_number, usage.in_use),
         firmware=device.firmware,
         room=device.room,
+        **forecast_fields(prediction, event.ts),
     )

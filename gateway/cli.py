@@ -164,6 +164,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             else "not detected before failure (or not yet reached)"
         )
         print(f"  injected fault {fault.failure_mode} on {fault.device_id}: {outcome}")
+        if fault.predicted_at is not None and fault.predicted_time_to_failure_h is not None:
+            print(
+                f"  its failure was predicted {(fault.failure_ts - fault.predicted_at) / 3600:.1f} "
+                f"simulated hours before it happened, with "
+                f"{fault.predicted_time_to_failure_h:.1f} h left in the work order"
+            )
     for wo_id, engineer, _ in result.acknowledged:
         print(f"  work order {wo_id} was routed to {engineer} and acknowledged from the CLI")
     if args.json:

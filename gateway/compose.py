@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from htm_edge.alerting.context import AlertingContext, Publish
 from htm_edge.alerting.engine import AlertEngine
@@ -29,6 +29,7 @@ from htm_edge.gateway.dispatcher import Dispatcher
 from htm_edge.gateway.mqtt_link import MqttLink
 from htm_edge.gateway.pipeline import ScoringPipeline
 from htm_edge.gateway.settings import HtmConfig
+from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics import FleetModel, Prognostics, PrognosticsConfig
 from htm_edge.models.scorer import StreamScorer
 
@@ -117,18 +118,51 @@ def build_protocol(
     return PROTOCOLS.build(section, ingest_context(cfg or HtmConfig(), health))
 
 
-def build_pipeline(cfg: HtmConfig, scorer: StreamScorer | None = None) -> ScoringPipeline:
-    """Scorer, rules and alert engine for ``cfg``; ``scorer`` resumes restored model state."""
+def build_pipeline(
+    cfg: HtmConfig,
+    scorer: StreamScorer | None = None,
+    prognostics_state: dict[str, Any] | None = None,
+) -> ScoringPipeline:
+    """Scorer, rules, alert engine and (when on) failure prediction for ``cfg``.
+
+    ``scorer`` and ``prognostics_state`` resume restored model state (a
+    prognostics state that no longer fits the inventory or version is logged
+    and prediction starts cold). A prediction rule without its own
+    ``probability`` takes the model file's alert level.
+
+    Raises
+    ------
+    ConfigError
+        When ``models.prognostics.model_file`` cannot be used.
+    """
     if scorer is None:
         scorer = StreamScorer(cfg.models.detector, cfg.models.params, cfg.models.seed)
     rules = [RULES.build(r, None) for r in cfg.alerting.rules]
+    devices = DeviceDirectory(cfg.inventory.devices)
     engine = AlertEngine(
-        rules,
-        cfg.alerting.engineers,
-        DeviceDirectory(cfg.inventory.devices),
-        resolve_hold_s=cfg.alerting.resolve_hold_s,
+        rules, cfg.alerting.engineers, devices, resolve_hold_s=cfg.alerting.resolve_hold_s
     )
-    return ScoringPipeline(scorer, engine)
+    prognostics = None
+    pcfg = cfg.models.prognostics
+    if pcfg.enabled:
+        try:
+            prognostics = build_prognostics(pcfg, devices)
+        except (ModelError, OSError) as exc:
+            raise ConfigError(
+                f"models.prognostics.model_file = {str(pcfg.model_file)!r}: {exc}; "
+                "retrain it with htm-edge train, or remove the key for trend-only predictions"
+            ) from exc
+        if prognostics_state is not None:
+            try:
+                prognostics = Prognostics.restore(
+                    prognostics_state, pcfg, devices, prognostics.model
+                )
+            except (ModelError, KeyError, TypeError, ValueError) as exc:
+                log.warning("event=prognostics_state_unusable error=%r action=start_cold", str(exc))
+        level = None if prognostics.model is None else prognostics.model.alert_probability
+        for rule in engine.prediction_rules:
+            rule.use_model_level(level)
+    return ScoringPipeline(scorer, engine, prognostics)
 
 
 def build_prognostics(
@@ -153,6 +187,7 @@ def build_components(
     health: Health,
     *,
     scorer: StreamScorer | None = None,
+    prognostics_state: dict[str, Any] | None = None,
     notifiers: list[Notifier] | None = None,
     console: TextIO | None = None,
     publish: Publish | None = None,
@@ -173,7 +208,7 @@ def build_components(
     protocols = {s.name: PROTOCOLS.build(s.protocol, ctx) for s in cfg.sources}
     for source in sources:  # byte streams need the deframer; patient data is redacted at the source
         source.attach(protocols[source.name])
-    pipeline = build_pipeline(cfg, scorer)
+    pipeline = build_pipeline(cfg, scorer, prognostics_state)
     built = (
         list(notifiers)
         if notifiers is not None

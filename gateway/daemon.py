@@ -110,6 +110,7 @@ class Daemon:
             cfg,
             self.health,
             scorer=restored.scorer if restored is not None else None,
+            prognostics_state=restored.prognostics if restored is not None else None,
             notifiers=None if notifiers is None else list(notifiers),
             publish=publish,
         )
@@ -284,7 +285,11 @@ class Daemon:
                 log.warning("event=checkpoint_skipped reason=alert events not yet stored")
                 return
         snapshot_ok = await asyncio.to_thread(
-            save_model_state, self.data_dir, self.pipeline.scorer, position
+            save_model_state,
+            self.data_dir,
+            self.pipeline.scorer,
+            position,
+            self.pipeline.prognostics,
         )
         if snapshot_ok and self.spool is not None:
             await spool.set_cursor(ScoreConsumer.NAME, position)

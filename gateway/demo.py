@@ -156,7 +156,10 @@ async def run_demo(
         if alert["kind"] == "opened":
             entry = (alert["opened_at"], alert["failure_mode"], tuple(alert["signals"]))
             opened.setdefault(alert["device_id"], []).append(entry)
-    faults = [grade_fault(f, opened.get(f.device_id, [])) for f in fleet.ground_truth()]
+    faults = [
+        grade_fault(f, opened.get(f.device_id, [])).with_prediction(summary.alerts)
+        for f in fleet.ground_truth()
+    ]
     sources = {
         k.split(".")[1]: v
         for k, v in summary.counters.items()

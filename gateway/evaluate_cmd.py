@@ -31,7 +31,6 @@ from htm_edge.gateway.hospital_fleet import build_engine
 from htm_edge.gateway.prognostics_fleet import (
     PredictionAlerts,
     collect_features,
-    grade_predictions,
     train_on_fleet,
 )
 from htm_edge.gateway.settings import HtmConfig, load_config
@@ -105,7 +104,7 @@ def evaluate(
     start = seeded_start(seed, time.time(), days * DAY_S)
     engine = build_engine(devices, seed, period, start)
     inventory = InventoryConfig(devices=list(engine.devices))
-    pipeline = build_pipeline(cfg.model_copy(update={"inventory": inventory}))
+    pipeline = build_pipeline(anomaly_only(cfg).model_copy(update={"inventory": inventory}))
     clock = VirtualClock(start)
     alerts: list[OpenedAlert] = []
     readings = 0
@@ -170,7 +169,7 @@ def evaluate(
     }
     life.store.close()
     if rule is not None and model is not None:
-        pm = grade_predictions(rule.opened, records, start_ts=start, end_ts=end, n_devices=devices)
+        pm = grade(rule.opened, records, start_ts=start, end_ts=end, n_devices=devices)
         pm.update({"model": model.name, "alert_probability": model.alert_probability, **model_info})
         metrics["predictions"] = pm
     metrics.update(
@@ -186,6 +185,21 @@ def evaluate(
         }
     )
     return metrics
+
+
+def anomaly_only(cfg: HtmConfig) -> HtmConfig:
+    """``cfg`` with failure prediction and its rules off: the anomaly figures stay comparable.
+
+    ``--predict`` runs prediction beside it (its own :class:`Prognostics`, with
+    the reference rule :class:`PredictionAlerts`, which opens on the same
+    predictions as the ``prediction`` rule's defaults; a test shows it).
+    """
+    models = cfg.models.model_copy(
+        update={"prognostics": cfg.models.prognostics.model_copy(update={"enabled": False})}
+    )
+    rules = [r for r in cfg.alerting.rules if r.type != "prediction"]
+    alerting = cfg.alerting.model_copy(update={"rules": rules})
+    return cfg.model_copy(update={"models": models, "alerting": alerting})
 
 
 def _per(n: int, d: int) -> float | None:

@@ -10,7 +10,8 @@ weeks of fleet life take seconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from htm_edge.alerting.types import EventKind
 from htm_edge.gateway.compose import build_pipeline
@@ -32,6 +33,9 @@ class FaultOutcome:
     failure_ts: float
     first_alert_ts: float | None
     alerted_modes: tuple[str, ...]
+    #: the first alert event carrying a failure prediction of this mode, and the hours it gave
+    predicted_at: float | None = None
+    predicted_time_to_failure_h: float | None = None
 
     @property
     def detected(self) -> bool:
@@ -54,7 +58,22 @@ class FaultOutcome:
             "first_alert_ts": self.first_alert_ts,
             "lead_time_s": self.lead_time_s,
             "alerted_modes": list(self.alerted_modes),
+            "predicted_at": self.predicted_at,
+            "predicted_time_to_failure_h": self.predicted_time_to_failure_h,
         }
+
+    def with_prediction(self, events: Sequence[dict[str, Any]]) -> FaultOutcome:
+        """This outcome with the first prediction of its mode between onset and failure."""
+        for e in events:
+            left = e.get("time_to_failure_h")
+            if (
+                left is not None
+                and e["device_id"] == self.device_id
+                and e["failure_mode"] == self.failure_mode
+                and self.onset_ts <= e["ts"] <= self.failure_ts
+            ):
+                return replace(self, predicted_at=e["ts"], predicted_time_to_failure_h=left)
+        return self
 
 
 @dataclass

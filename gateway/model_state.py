@@ -1,6 +1,7 @@
 """Model state across restarts: saved at each checkpoint and at shutdown, restored at start.
 
-The file holds the scorer's state *and* the spool position it corresponds to,
+The file holds the scorer's state, failure prediction's state (when it runs)
+*and* the spool position they correspond to,
 written together atomically, so after a crash scoring resumes from a state
 and a position that belong together: the frames after that position are
 scored again, nothing twice into the same state.
@@ -12,8 +13,10 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from htm_edge.collector.private import private_file
+from htm_edge.models.prognostics import Prognostics
 from htm_edge.models.scorer import StreamScorer
 
 __all__ = ["MODEL_STATE", "ModelState", "restore_model_state", "save_model_state"]
@@ -27,10 +30,15 @@ _FORMAT = 2
 
 @dataclass
 class ModelState:
-    """A restored scorer and the last spool seq it has seen (None for a file without one)."""
+    """A restored scorer and the last spool seq it has seen (None for a file without one).
+
+    ``prognostics`` is failure prediction's snapshot, restored by the composition
+    root (it needs the inventory and the model), or None.
+    """
 
     scorer: StreamScorer
     spool_seq: int | None
+    prognostics: dict[str, Any] | None = None
 
 
 def restore_model_state(data_dir: Path) -> ModelState | None:
@@ -41,7 +49,12 @@ def restore_model_state(data_dir: Path) -> ModelState | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(doc, dict) and doc.get("format") == _FORMAT:
-            state = ModelState(StreamScorer.restore(doc["scorer"]), int(doc["spool_seq"]))
+            prognostics = doc.get("prognostics")
+            state = ModelState(
+                StreamScorer.restore(doc["scorer"]),
+                int(doc["spool_seq"]),
+                prognostics if isinstance(prognostics, dict) else None,
+            )
         else:  # a file from before the spool: the scorer's snapshot alone
             state = ModelState(StreamScorer.restore(doc), None)
     except (ValueError, KeyError, TypeError) as exc:
@@ -53,12 +66,20 @@ def restore_model_state(data_dir: Path) -> ModelState | None:
     return state
 
 
-def save_model_state(data_dir: Path, scorer: StreamScorer, spool_seq: int) -> bool:
+def save_model_state(
+    data_dir: Path, scorer: StreamScorer, spool_seq: int, prognostics: Prognostics | None = None
+) -> bool:
     """Write state and position atomically (mode 0600); a failure is logged, never raised."""
     path = data_dir / MODEL_STATE
     try:
         tmp = private_file(path.with_suffix(".tmp"))
-        doc = {"format": _FORMAT, "spool_seq": spool_seq, "scorer": scorer.snapshot()}
+        doc: dict[str, Any] = {
+            "format": _FORMAT,
+            "spool_seq": spool_seq,
+            "scorer": scorer.snapshot(),
+        }
+        if prognostics is not None:
+            doc["prognostics"] = prognostics.snapshot()
         tmp.write_text(json.dumps(doc), encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:

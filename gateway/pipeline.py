@@ -11,6 +11,11 @@ publishes ``in_use`` gets a separate baseline per state for each signal, because
 many signals (motor current, blower current, tube temperatures) move with the
 workload, and a change of workload is not a fault. Devices without ``in_use``
 have one state.
+
+With failure prediction on (``models.prognostics.enabled``), the same usable
+readings also feed :class:`~htm_edge.models.prognostics.Prognostics`; its
+hourly predictions go to the engine's ``prediction`` rules, after the scores
+of the batch that closed their hour.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.collector.reading import Reading
 from htm_edge.config.catalog import IN_USE_SIGNAL
+from htm_edge.models.prognostics import Prognostics
 from htm_edge.models.scorer import StreamScorer
 from htm_edge.models.types import Score
 
@@ -38,11 +44,16 @@ class ScoringPipeline:
         The stream scorer (warm when restored from saved model state).
     engine:
         The alert engine with its rules.
+    prognostics:
+        Failure prediction, or None when it is off.
     """
 
-    def __init__(self, scorer: StreamScorer, engine: AlertEngine) -> None:
+    def __init__(
+        self, scorer: StreamScorer, engine: AlertEngine, prognostics: Prognostics | None = None
+    ) -> None:
         self.scorer = scorer
         self.engine = engine
+        self.prognostics = prognostics
         self._state: dict[str, int] = {}
         #: the newest score time seen (the alerting clock in ``data`` mode)
         self.latest_ts: float | None = None
@@ -71,4 +82,10 @@ class ScoringPipeline:
             for event in self.engine.process(Score(r.device_id, r.signal, r.ts, a, r.value)):
                 # built now, so in-use state and idle window match the event time
                 out.append((event, self.engine.work_order(event)))
+        if self.prognostics is not None:
+            devices = [r.device_id for r in usable]
+            signals = [r.signal for r in usable]
+            for p in self.prognostics.update(devices, signals, ts, values):
+                for event in self.engine.process_prediction(p):
+                    out.append((event, self.engine.work_order(event)))
         return out

@@ -12,8 +12,8 @@
 * :class:`PredictionAlerts`: the reference rule that turns predictions into
   alerts (open when the probability stays at or above the model's alert
   probability for two evaluations; clear after a day below half of it), the
-  rule phase 2 moves into ``alerting``; :func:`grade_predictions` grades them
-  with :func:`htm_edge.gateway.fleet_eval.grade`.
+  rule the daemon's ``prediction`` rule (``alerting/rules/prediction.py``)
+  reproduces; :func:`htm_edge.gateway.fleet_eval.grade` grades them.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ __all__ = [
     "choose_alert_probability",
     "collect_features",
     "feed_chunk",
-    "grade_predictions",
     "train_on_fleet",
     "truth_labels",
 ]
@@ -209,18 +208,6 @@ class PredictionAlerts:
                     self._run[key] = 0
             else:
                 self._run[key] = 0
-
-
-def grade_predictions(
-    alerts: Sequence[OpenedAlert],
-    records: Sequence[Record],
-    *,
-    start_ts: float,
-    end_ts: float,
-    n_devices: int,
-) -> dict[str, Any]:
-    """The evaluation metrics (docs/evaluation.md) of prediction alerts."""
-    return grade(alerts, records, start_ts=start_ts, end_ts=end_ts, n_devices=n_devices)
 
 
 def _rule_on_table(

@@ -101,6 +101,18 @@ class HtmConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _prediction_rules_see_predictions(self) -> HtmConfig:
+        if self.models.prognostics.enabled:
+            return self
+        for i, rule in enumerate(self.alerting.rules):
+            if rule.type == "prediction":
+                raise ValueError(
+                    f"alerting.rules[{i}] ({rule.name!r}) is a prediction rule but failure "
+                    "prediction is off: set models.prognostics.enabled = true, or remove the rule"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _detector_builds(self) -> HtmConfig:
         try:
             check_models_config(self.models)

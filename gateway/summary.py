@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from htm_edge.alerting.rules.prediction import PREDICTION_SIGNAL
 from htm_edge.alerting.types import AlertEvent
 
 __all__ = ["RunSummary", "event_dict"]
@@ -39,12 +40,15 @@ class RunSummary:
 
 
 def event_dict(event: AlertEvent) -> dict[str, Any]:
-    """The part of an alert event a summary keeps."""
+    """The part of an alert event a summary keeps (with the predicted hours left, if any)."""
     alert = event.alert
+    left = [e.last_value for e in alert.evidence if e.signal == PREDICTION_SIGNAL]
     return {
         "kind": event.kind,
+        "ts": event.ts,
         "device_id": alert.device_id,
         "failure_mode": alert.failure_mode,
         "signals": list(alert.signals),
         "opened_at": alert.opened_at,
+        "time_to_failure_h": left[0] if left else None,
     }

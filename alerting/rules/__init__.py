@@ -15,12 +15,14 @@ from pydantic import Field
 
 from htm_edge.alerting.rules.anomaly import AnomalyRule, AnomalyRuleConfig
 from htm_edge.alerting.rules.base import Rule, RuleConfigBase, RuleSignal, Transition
+from htm_edge.alerting.rules.prediction import PredictionRule, PredictionRuleConfig
 from htm_edge.alerting.rules.threshold import ThresholdRule, ThresholdRuleConfig
 from htm_edge.config.registry import Registry
 
 __all__ = [
     "RULES",
     "AnomalyRule",
+    "PredictionRule",
     "Rule",
     "RuleConfig",
     "RuleConfigBase",
@@ -30,7 +32,10 @@ __all__ = [
 ]
 
 #: the tagged union of every rule's config section
-RuleConfig = Annotated[AnomalyRuleConfig | ThresholdRuleConfig, Field(discriminator="type")]
+RuleConfig = Annotated[
+    AnomalyRuleConfig | ThresholdRuleConfig | PredictionRuleConfig,
+    Field(discriminator="type"),
+]
 
 #: config ``type`` -> rule class
-RULES: Registry[Rule] = Registry("rule", [AnomalyRule, ThresholdRule], RuleConfig)
+RULES: Registry[Rule] = Registry("rule", [AnomalyRule, ThresholdRule, PredictionRule], RuleConfig)

@@ -41,3 +41,9 @@ def test_demo_dispatches_an_alert_and_stores_everything() -> None:
     # the three links all delivered: MQTT, the MEDIBUS ventilator on a pty, HL7 over MLLP
     assert set(summary["sources"]) == {"telemetry", "ventilator-serial", "hl7-gateway"}
     assert all(n > 0 for n in summary["sources"].values()), summary["sources"]
+    # the failure is also predicted, hours ahead, and a work order shows the time left
+    assert fault["predicted_at"] is not None, summary["alerts"]
+    assert fault["failure_ts"] - fault["predicted_at"] >= 3 * 3600
+    assert fault["predicted_time_to_failure_h"] > 0
+    assert "Failure in : " in proc.stdout and "  - trend: " in proc.stdout
+    assert "its failure was predicted" in proc.stdout

@@ -7,11 +7,20 @@ import math
 import pytest
 
 from htm_edge.alerting.errors import AlertingError
-from htm_edge.alerting.rules import RULES, AnomalyRule, Rule, ThresholdRule, Transition
+from htm_edge.alerting.rules import (
+    RULES,
+    AnomalyRule,
+    PredictionRule,
+    Rule,
+    RuleSignal,
+    ThresholdRule,
+    Transition,
+)
 from htm_edge.alerting.rules.anomaly import AnomalyRuleConfig
+from htm_edge.alerting.rules.prediction import PREDICTION_SIGNAL, PredictionRuleConfig
 from htm_edge.alerting.rules.threshold import ThresholdRuleConfig
 from htm_edge.config.inventory import Device, Modality
-from htm_edge.models.types import Score
+from htm_edge.models.types import Prediction, Score
 from tests.unit.alerting.alerting_fixtures import MRI, PUMP, VENT, anomaly_rule, threshold_rule
 
 E, H, X = Transition.ENTER, Transition.HOLD, Transition.EXIT
@@ -158,14 +167,32 @@ class TestThreshold:
 
 
 # ------------------------------------------------------------------ conformance
-SAMPLES: dict[str, AnomalyRuleConfig | ThresholdRuleConfig] = {
+SAMPLES: dict[str, AnomalyRuleConfig | ThresholdRuleConfig | PredictionRuleConfig] = {
     "anomaly": anomaly_rule(
         name="sample", enter_count=2, enter_window=2, exit_count=2, min_open_s=0.0
     ),
     "threshold": threshold_rule(
         name="sample", signal="helium_level_pct", above=0.9, enter_count=2, exit_count=2
     ),
+    "prediction": PredictionRuleConfig(
+        name="sample", enter_count=2, enter_window=2, exit_count=2, critical_below_h=0
+    ),
 }
+
+
+def feed_one(rule: Rule, i: int, x: float) -> RuleSignal | None:
+    """One input of level ``x`` (anomaly and value, or a prediction's probability)."""
+    if isinstance(rule, PredictionRule):
+        mode = "MR.COLDHEAD.DEGRADATION"
+        p = Prediction("mr-1", mode, i * 3600.0, x, 604800.0, 360000.0, 3e5, 4e5)
+        return rule.evaluate_prediction(p, MRI)
+    return rule.evaluate(Score("mr-1", "helium_level_pct", i * 60.0, x, x), MRI)
+
+
+def firing(rule: Rule) -> bool:
+    if isinstance(rule, PredictionRule):
+        return rule.is_firing("mr-1", f"{PREDICTION_SIGNAL}:MR.COLDHEAD.DEGRADATION")
+    return rule.is_firing("mr-1", "helium_level_pct")
 
 
 def test_every_registered_rule_has_a_sample() -> None:
@@ -188,10 +215,12 @@ class TestRuleConformance:
         seq = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
         got = []
         for i, x in enumerate(seq):
-            sig = rule.evaluate(Score("mr-1", "helium_level_pct", i * 60.0, x, x), MRI)
+            sig = feed_one(rule, i, x)
             got.append(None if sig is None else sig.transition)
+            if i == 2:
+                assert firing(rule)
         assert got == [None, E, H, H, X, None]
-        assert not rule.is_firing("mr-1", "helium_level_pct")
+        assert not firing(rule)
 
     def test_in_use_never_fires(self, type_name: str) -> None:
         rule = RULES.build(SAMPLES[type_name], None)

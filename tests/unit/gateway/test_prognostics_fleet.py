@@ -52,6 +52,7 @@ def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # two full trainings; on a shared 2-core machine it can pass 300 s
 def test_dask_cluster_trains_the_same_model(sim_dir: Path) -> None:
     from distributed import Client, LocalCluster
 
