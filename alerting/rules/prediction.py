@@ -8,10 +8,12 @@ horizon and whose *value* is the estimated time to failure in hours, so the
 shared hysteresis of :mod:`alerting.rules.base` applies unchanged:
 
 * a prediction is a *hit* when its probability is at least ``probability``
-  (``None``: the model file's ``alert_probability``, 0.5 without a model) or
-  its time to failure is below ``time_to_failure_below_h`` (when set);
-* it is *clear* when the probability is below half of that level and the time
-  to failure is not below the limit;
+  (``None``: the model file's ``alert_probability``, 0.5 without a model)
+  and, when ``time_to_failure_below_h`` is set, its time to failure is below
+  it ("likely, and soon enough to plan a visit for"; a very low
+  ``probability`` makes the time limit the only condition);
+* it is *clear* when the probability is below half of that level or the time
+  to failure is at least twice the limit;
 * the alert opens after ``enter_count`` hits among ``enter_window`` evaluations
   and clears after ``exit_count`` clear ones (a day of hourly evaluations);
 * **escalation by time left, not by repetition:** a prediction whose time to
@@ -67,7 +69,7 @@ class PredictionRuleConfig(RuleConfigBase):
         description="hit at or above this probability (default: the model file's level)",
     )
     time_to_failure_below_h: float | None = Field(
-        default=None, gt=0, description="also a hit when the estimated time left is below this"
+        default=None, gt=0, description="a hit needs less estimated time left than this"
     )
     critical_below_h: float = Field(
         default=24.0, ge=0, description="severity critical (escalate at once) below this time left"
@@ -124,14 +126,16 @@ class PredictionRule(Rule):
         return signal.startswith(PREDICTION_SIGNAL + ":")
 
     def is_hit(self, score: Score) -> bool:
-        """Likely enough within the horizon, or less time left than the limit."""
+        """Likely enough within the horizon and, with a limit, less time left than it."""
         limit = self.cfg.time_to_failure_below_h
-        return score.anomaly >= self.probability or (limit is not None and score.value < limit)
+        return score.anomaly >= self.probability and (limit is None or score.value < limit)
 
     def is_clear(self, score: Score) -> bool:
-        """Probability below half the level, and no less time left than the limit."""
+        """Probability below half the level, or (with a limit) twice the limit left or more."""
         limit = self.cfg.time_to_failure_below_h
-        return score.anomaly < self.probability / 2 and (limit is None or score.value >= limit)
+        return score.anomaly < self.probability / 2 or (
+            limit is not None and score.value >= 2 * limit
+        )
 
     def _signal(
         self, transition: Transition, score: Score, device: Device, hits: int

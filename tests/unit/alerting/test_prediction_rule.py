@@ -82,11 +82,15 @@ def test_clears_after_a_day_of_unlikely_evaluations() -> None:
     assert [e.kind for e in events] == [EventKind.RESOLVED]
 
 
-def test_time_left_limit_is_a_hit_on_its_own() -> None:
-    eng = prediction_engine(probability=0.99, time_to_failure_below_h=48)
-    assert feed(eng, [pred(0, 0.3, 100), pred(1, 0.3, 100)]) == []
-    (opened,) = feed(eng, [pred(2, 0.3, 40), pred(3, 0.3, 39)])
+def test_a_time_left_limit_needs_the_failure_soon_as_well_as_likely() -> None:
+    eng = prediction_engine(time_to_failure_below_h=48)
+    assert feed(eng, [pred(0, 0.9, 100), pred(1, 0.9, 99)]) == []  # likely, not soon
+    assert feed(eng, [pred(2, 0.3, 40), pred(3, 0.3, 39)]) == []  # soon, not likely
+    (opened,) = feed(eng, [pred(4, 0.9, 40), pred(5, 0.9, 39)])
     assert opened.kind is EventKind.OPENED
+    # it clears once twice the limit is left for a day (the course slowed down)
+    events = feed(eng, [pred(6 + h, 0.9, 96) for h in range(24)])
+    assert [e.kind for e in events] == [EventKind.RESOLVED]
 
 
 def test_a_prediction_joins_the_anomaly_alert_of_the_same_failure_mode() -> None:
