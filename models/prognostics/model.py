@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics.features import FEATURE_NAMES, FEATURE_SET
@@ -128,12 +129,18 @@ class FleetModel:
         """P(failure within the horizon) and time-to-failure quantiles (s, ``(n, 3)``)."""
         g = self.groups.get(group) or self.groups[GLOBAL]
         n = x.shape[0]
-        p = np.full(n, g.base_rate) if g.classifier is None else g.classifier.predict_proba(x)[:, 1]
         ttf = np.full((n, len(QUANTILES)), np.nan)
-        if g.quantiles:
-            for j, q in enumerate(QUANTILES):
-                ttf[:, j] = np.exp(g.quantiles[q].predict(x)) * 3600.0
-            ttf = np.sort(ttf, axis=1)  # quantile crossing
+        # a few rows per call, hourly: OpenMP threads cost more than they save, and on a busy
+        # gateway their spin-waits slowed predictions thirtyfold (measured with py-spy)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            if g.classifier is None:
+                p = np.full(n, g.base_rate)
+            else:
+                p = g.classifier.predict_proba(x)[:, 1]
+            if g.quantiles:
+                for j, q in enumerate(QUANTILES):
+                    ttf[:, j] = np.exp(g.quantiles[q].predict(x)) * 3600.0
+                ttf = np.sort(ttf, axis=1)  # quantile crossing
         return p, ttf
 
     # ------------------------------------------------------------------ files
