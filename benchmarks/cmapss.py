@@ -52,33 +52,48 @@ def _subset(runs: Runs, units: np.ndarray, cut: dict[int, int] | None = None) ->
     return Runs(runs.unit[m], runs.cycle[m], runs.settings[m], runs.sensors[m])
 
 
+def _cuts(
+    runs: Runs, units: np.ndarray, rng: np.random.Generator, max_rul: int, min_len: int
+) -> tuple[dict[int, int], np.ndarray]:
+    """Cut each unit once, true RUL uniform in 5..``max_rul`` with at least ``min_len`` cycles."""
+    cut, true = {}, []
+    for u in units:
+        n = int(runs.cycle[runs.unit == u].max())
+        c = int(rng.integers(max(min_len, n - max_rul), max(min_len + 1, n - 5)))
+        cut[int(u)] = c
+        true.append(n - c)
+    return cut, np.array(true, dtype=float)
+
+
 def validate_by_unit(runs: Runs, folds: int = 5, cuts: int = 4, seed: int = 0) -> dict[str, float]:
-    """K-fold by unit; validation units cut ``cuts`` times (true RUL 5-150), scored there."""
+    """K-fold by unit; validation units cut ``cuts`` times, scored at the cut.
+
+    Two cutting schemes share the folds' models. The main one (``cv_rmse``)
+    leaves a true RUL of 5-150 after at least 31 cycles, the range the
+    FD001/FD003 test units cover. The wide one (``cv_rmse_wide``) leaves up to
+    200 after at least 15 cycles: FD002/FD004 test units are stopped that
+    early too (14-17 % of them have more than 150 cycles left), where a model
+    trained on ``min(RUL, 125)`` is 50-70 cycles short; without it the
+    validation by unit never saw the cases that dominate their test RMSE.
+    """
     rng = np.random.default_rng(seed)
     units = runs.units
     fold = rng.permutation(units.size) % folds
-    preds, trues = [], []
+    got: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"": ([], []), "_wide": ([], [])}
     for k in range(folds):
         model = RunToFailureRegressor(seed=seed).fit(_subset(runs, units[fold != k]))
-        for rep in range(cuts):
-            cut = {}
-            true = []
-            for u in units[fold == k]:
-                n = int(runs.cycle[runs.unit == u].max())
-                c = int(rng.integers(max(31, n - 150), max(32, n - 5)))
-                cut[int(u)] = c
-                true.append(n - c)
-            val = _subset(runs, units[fold == k], cut)
-            preds.append(model.predict_last(val))
-            trues.append(np.array(true, dtype=float))
-            del rep
-    p, t = np.concatenate(preds), np.concatenate(trues)
-    d = p - t
-    return {
-        "cv_rmse": round(float(np.sqrt(np.mean(d**2))), 2),
-        "cv_score_per_100_units": round(phm08_score(p, t) / t.size * 100.0, 1),
-        "cv_points": int(t.size),
-    }
+        for _ in range(cuts):
+            for key, max_rul, min_len in (("", 150, 31), ("_wide", 200, 15)):
+                cut, true = _cuts(runs, units[fold == k], rng, max_rul, min_len)
+                got[key][0].append(model.predict_last(_subset(runs, units[fold == k], cut)))
+                got[key][1].append(true)
+    out: dict[str, float] = {}
+    for key, (preds, trues) in got.items():
+        p, t = np.concatenate(preds), np.concatenate(trues)
+        out[f"cv_rmse{key}"] = round(float(np.sqrt(np.mean((p - t) ** 2))), 2)
+        out[f"cv_score_per_100_units{key}"] = round(phm08_score(p, t) / t.size * 100.0, 1)
+    out["cv_points"] = int(t.size)
+    return out
 
 
 def run_subset(
@@ -125,15 +140,22 @@ def _markdown(rows: list[dict[str, float | str]]) -> str:
         "boosting, target capped at 125; numpy, scipy and scikit-learn only. "
         "Test truth uncapped. The design was chosen on the 5-fold validation by unit of the "
         "training set (validation units cut at random cycles with true RUL 5-150, four cuts "
-        "each); the test files were only scored.",
+        "each); the test files were only scored. The second CV column cuts units as early as "
+        "cycle 15 with up to 200 cycles left: the FD002/FD004 test files hold such units "
+        "(14-17 % with more than 150 left; FD001/FD003 none above 145), which a model "
+        "trained on the capped target cannot reach; that, not a difference between the "
+        "validation and test code paths, is why their test RMSE is about twice the first "
+        "CV column.",
         "",
-        "| subset | RMSE | PHM08 score | CV RMSE (train, by unit) | CV score / 100 units | time |",
-        "|---|---|---|---|---|---|",
+        "| subset | RMSE | PHM08 score | CV RMSE (train, by unit) | CV score / 100 units "
+        "| CV RMSE, true RUL up to 200 | time |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['subset']} | **{r['rmse']}** | **{r['score']}** | {r.get('cv_rmse', '-')} | "
-            f"{r.get('cv_score_per_100_units', '-')} | {r['elapsed_s']} s |"
+            f"{r.get('cv_score_per_100_units', '-')} | {r.get('cv_rmse_wide', '-')} | "
+            f"{r['elapsed_s']} s |"
         )
     lines += ["", "Published results on FD001 (as reported by the papers):", "",
               "| model | RMSE | score |", "|---|---|---|"]  # fmt: skip
@@ -169,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         print(
             f"{s}: RMSE {r['rmse']}, PHM08 score {r['score']} ({r['test_units']} test units; "
-            f"validation by unit: RMSE {r.get('cv_rmse', '-')}), {r['elapsed_s']} s",
+            f"validation by unit: RMSE {r.get('cv_rmse', '-')}, up to RUL 200: "
+            f"{r.get('cv_rmse_wide', '-')}), {r['elapsed_s']} s",
             flush=True,
         )
     if args.all:

@@ -125,11 +125,15 @@ class RunToFailureRegressor:
     def _features(self, runs: Runs) -> FloatArray:
         z = self._standardise(runs)
         zz = z if self.health is None else np.hstack([z, self.health.predict(z)[:, None]])
-        out = []
-        for u in runs.units:
+        out: FloatArray | None = None
+        for u in runs.units:  # each row in place: any unit order gives the same rows
             m = runs.unit == u
-            out.append(unit_features(zz[m], runs.cycle[m]))
-        return np.vstack(out)
+            f = unit_features(zz[m], runs.cycle[m])
+            if out is None:
+                out = np.empty((zz.shape[0], f.shape[1]))
+            out[m] = f
+        assert out is not None
+        return out
 
     # ------------------------------------------------------------------ fit / predict
     def fit(self, runs: Runs) -> RunToFailureRegressor:

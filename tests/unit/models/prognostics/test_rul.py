@@ -88,3 +88,29 @@ def test_phm08_score_is_asymmetric() -> None:
     assert phm08_score(np.array([10.0]), np.array([0.0])) > phm08_score(
         np.array([-10.0]), np.array([0.0])
     )
+
+
+def test_a_unit_is_predicted_alone_as_in_any_batch(data_dir: Path) -> None:
+    """Test-time path = validation path: no dependence on the other units or their order."""
+    model = RunToFailureRegressor(n_trees=20).fit(load_runs(data_dir, "train_SYN"))
+    test = load_runs(data_dir, "test_SYN")
+    batch = model.predict_rows(test)
+    for u in test.units[:5]:
+        m = test.unit == u
+        alone = Runs(test.unit[m], test.cycle[m], test.settings[m], test.sensors[m])
+        assert np.allclose(model.predict_rows(alone), batch[m])
+    order = np.argsort(-test.unit, kind="stable")  # units in reverse order
+    rev = Runs(test.unit[order], test.cycle[order], test.settings[order], test.sensors[order])
+    assert np.allclose(model.predict_rows(rev), batch[order])
+
+
+def test_a_short_truncated_unit_matches_the_full_units_prefix(data_dir: Path) -> None:
+    """Regime normalisation and the first-cycles baseline do not change when a unit stops early."""
+    runs = load_runs(data_dir, "train_SYN")
+    model = RunToFailureRegressor(n_trees=20).fit(runs)
+    m = runs.unit == 3
+    full = model.predict_rows(Runs(runs.unit[m], runs.cycle[m], runs.settings[m], runs.sensors[m]))
+    for k in (1, 15, 25):  # shorter than the 20-cycle baseline and the 31-cycle validation floor
+        idx = np.flatnonzero(m)[:k]
+        cut = Runs(runs.unit[idx], runs.cycle[idx], runs.settings[idx], runs.sensors[idx])
+        assert np.allclose(model.predict_rows(cut), full[:k])
