@@ -104,6 +104,8 @@ class PredictionRule(Rule):
             return None
         if not math.isfinite(prediction.probability):
             return None
+        if self.failure_mode is not None and prediction.failure_mode != self.failure_mode:
+            return None  # a rule for one failure mode
         ttf_h = prediction.time_to_failure_s / 3600.0
         score = Score(
             prediction.device_id,
@@ -147,7 +149,7 @@ class PredictionRule(Rule):
             transition=transition,
             device_id=score.device_id,
             signal=PREDICTION_SIGNAL,
-            failure_mode=self.failure_mode or score.signal.partition(":")[2],
+            failure_mode=score.signal.partition(":")[2],
             severity="critical" if critical else self.severity,
             ts=score.ts,
             anomaly=score.anomaly,

@@ -110,6 +110,14 @@ def test_a_prediction_joins_the_anomaly_alert_of_the_same_failure_mode() -> None
     assert order.time_to_failure_s == pytest.approx(79 * H)
 
 
+def test_a_rule_with_a_failure_mode_sends_only_that_mode() -> None:
+    eng = prediction_engine(failure_mode="MR.CHILLER.DEGRADATION")
+    assert feed(eng, [pred(0, 0.9, 30), pred(1, 0.9, 30)]) == []  # the cold head: not this rule
+    chiller = [pred(h, 0.9, 30, mode="MR.CHILLER.DEGRADATION") for h in (2, 3)]
+    (opened,) = feed(eng, chiller)
+    assert opened.alert.failure_mode == "MR.CHILLER.DEGRADATION"
+
+
 def test_no_prediction_reaches_the_rules_during_maintenance() -> None:
     eng = prediction_engine()
     eng.set_maintenance("mr-1", until_ts=10 * H)
