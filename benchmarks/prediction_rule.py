@@ -21,8 +21,6 @@ import json
 import time
 from typing import Any
 
-import numpy as np
-
 from benchmarks.report import write_section
 from htm_edge.alerting.engine import AlertEngine
 from htm_edge.alerting.rules import RULES
@@ -31,6 +29,7 @@ from htm_edge.alerting.types import EventKind
 from htm_edge.gateway.compose import DeviceDirectory, build_prognostics
 from htm_edge.gateway.fleet_eval import OpenedAlert, grade
 from htm_edge.gateway.hospital_fleet import build_engine
+from htm_edge.gateway.pipeline import predict_readings
 from htm_edge.gateway.settings import load_config
 from htm_edge.models.types import Prediction
 from htm_edge.simulators.clock import seeded_start
@@ -50,15 +49,7 @@ def collect_predictions(devices: int, days: int, seed: int) -> tuple[list[Predic
     out: list[Prediction] = []
 
     def deliver(batch: list[Any]) -> None:
-        usable = [r for r in batch if r.usable]
-        out.extend(
-            prog.update(
-                [r.device_id for r in usable],
-                [r.signal for r in usable],
-                np.fromiter((r.ts for r in usable), dtype=float, count=len(usable)),
-                np.fromiter((r.value for r in usable), dtype=float, count=len(usable)),
-            )
-        )
+        out.extend(predict_readings(prog, batch))
 
     transport = InProcessTransport(engine, VirtualClock(start), rounds_per_batch=10)
     for day in range(days):

@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from htm_edge.alerting.config import AlertingConfig
 from htm_edge.alerting.lifecycle import AlertLifecycle
 from htm_edge.alerting.store import AlertStore
@@ -28,6 +26,7 @@ from htm_edge.config.inventory import InventoryConfig
 from htm_edge.gateway.compose import DeviceDirectory, build_pipeline, build_prognostics
 from htm_edge.gateway.fleet_eval import OpenedAlert, grade
 from htm_edge.gateway.hospital_fleet import build_engine
+from htm_edge.gateway.pipeline import predict_readings
 from htm_edge.gateway.prognostics_fleet import (
     PredictionAlerts,
     collect_features,
@@ -123,15 +122,7 @@ def evaluate(
         nonlocal readings
         readings += len(batch)
         if prog is not None and rule is not None:
-            usable = [r for r in batch if r.usable]
-            rule(
-                prog.update(
-                    [r.device_id for r in usable],
-                    [r.signal for r in usable],
-                    np.fromiter((r.ts for r in usable), dtype=float, count=len(usable)),
-                    np.fromiter((r.value for r in usable), dtype=float, count=len(usable)),
-                )
-            )
+            rule(predict_readings(prog, batch))
         for event, order in pipeline.process(batch):
             life.ingest(event, order, event.ts)
             if event.kind is EventKind.OPENED:

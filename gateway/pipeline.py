@@ -30,9 +30,9 @@ from htm_edge.collector.reading import Reading
 from htm_edge.config.catalog import IN_USE_SIGNAL
 from htm_edge.models.prognostics import Prognostics
 from htm_edge.models.scorer import StreamScorer
-from htm_edge.models.types import Score
+from htm_edge.models.types import Prediction, Score
 
-__all__ = ["ScoringPipeline"]
+__all__ = ["ScoringPipeline", "predict_readings"]
 
 
 class ScoringPipeline:
@@ -89,3 +89,18 @@ class ScoringPipeline:
                 for event in self.engine.process_prediction(p):
                     out.append((event, self.engine.work_order(event)))
         return out
+
+
+def predict_readings(prognostics: Prognostics, readings: Sequence[Reading]) -> list[Prediction]:
+    """Feed the usable ``readings`` to ``prognostics`` as the pipeline does; the predictions.
+
+    For callers that run prediction beside a pipeline (``evaluate --predict``,
+    the prediction-rule benchmark) rather than inside it.
+    """
+    usable = [r for r in readings if r.usable]
+    return prognostics.update(
+        [r.device_id for r in usable],
+        [r.signal for r in usable],
+        np.fromiter((r.ts for r in usable), dtype=float, count=len(usable)),
+        np.fromiter((r.value for r in usable), dtype=float, count=len(usable)),
+    )

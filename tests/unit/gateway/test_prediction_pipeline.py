@@ -18,7 +18,7 @@ from htm_edge.alerting.types import AlertEvent, WorkOrder
 from htm_edge.config.errors import ConfigError
 from htm_edge.gateway.compose import build_pipeline
 from htm_edge.gateway.model_state import restore_model_state, save_model_state
-from htm_edge.gateway.pipeline import ScoringPipeline
+from htm_edge.gateway.pipeline import ScoringPipeline, predict_readings
 from htm_edge.gateway.settings import HtmConfig, load_config
 from htm_edge.models.prognostics.modelfile import save_model_file
 from htm_edge.simulators.fleet import Fleet
@@ -97,13 +97,7 @@ def test_prediction_state_survives_a_restart(tmp_path: Path) -> None:
         assert pipeline.prognostics is not None
         out = []
         while f.next_ts < START + 40 * H:
-            rows = [r for g in f.step() for r in g if r.usable]
-            got = pipeline.prognostics.update(
-                [r.device_id for r in rows],
-                [r.signal for r in rows],
-                [r.ts for r in rows],  # type: ignore[arg-type]
-                [r.value for r in rows],  # type: ignore[arg-type]
-            )
+            got = predict_readings(pipeline.prognostics, [r for g in f.step() for r in g])
             out += [(p.device_id, p.failure_mode, p.ts, p.probability) for p in got]
         return out
 
