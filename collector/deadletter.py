@@ -1,5 +1,9 @@
 """Dead-letter store: every frame that could not be decoded is kept, with why and where from.
 
+Readings a time-series server refuses for good (older than its retention
+policy, a field type conflict) are kept here too, as JSON, with source
+``sink:<name>`` (:mod:`htm_edge.gateway.sink_writer`).
+
 Nothing a device sent is thrown away: a malformed payload is counted, logged
 with its source and stored here (SQLite, mode 0600) so it can be inspected and
 replayed after a codec fix. Patient identity is not kept: a payload is stored
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from htm_edge.collector.health import Health
@@ -79,6 +84,15 @@ class DeadLetterStore:
                 "INSERT OR IGNORE INTO dead_letters "
                 "(received_at, source, error, payload, spool_seq) VALUES (?,?,?,?,?)",
                 (frame.received_at, frame.source, error, frame.payload, spool_seq),
+            )
+            self._db.commit()
+
+    def put_many(self, frames: Sequence[Frame], error: str) -> None:
+        """Store ``frames`` with one reason, in one transaction (durable on return)."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO dead_letters (received_at, source, error, payload) VALUES (?,?,?,?)",
+                [(f.received_at, f.source, error, f.payload) for f in frames],
             )
             self._db.commit()
 

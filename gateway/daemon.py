@@ -48,6 +48,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Sequence
+from functools import partial
 from typing import Any
 
 from htm_edge.alerting.context import Publish
@@ -65,7 +66,7 @@ from htm_edge.gateway.consumers import Decoder, ScoreConsumer, SpoolFollower
 from htm_edge.gateway.errors import GatewayError, StageFailed
 from htm_edge.gateway.model_state import restore_model_state, save_model_state
 from htm_edge.gateway.settings import HtmConfig
-from htm_edge.gateway.sink_writer import SinkWriter
+from htm_edge.gateway.sink_writer import SinkWriter, dead_letter_readings
 from htm_edge.gateway.status import WRITE_EVERY_S, DeviceWatch, write_status
 from htm_edge.gateway.summary import RunSummary, event_dict
 
@@ -168,6 +169,7 @@ class Daemon:
                     self.health,
                     follower=SpoolFollower(spool, spool.cursor(n)),
                     decoder=decoder,
+                    dead_letter=partial(dead_letter_readings, dead),
                 )
                 for s, n in zip(self.sinks, writers_of, strict=True)
             ]

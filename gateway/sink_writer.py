@@ -15,8 +15,15 @@ decides how (:class:`~htm_edge.collector.sinks.base.SinkError`):
   (``sink.<name>.write_errors``);
 * ``too_large``: the batch is written in halves, recursively, down to single
   readings (``sink.<name>.splits``); a single reading the server still
-  refuses is dropped, logged and counted (``sink.<name>.dropped_too_large``),
-  since no retry can ever store it and it would block the sink for good;
+  refuses is set aside (``sink.<name>.dropped_too_large``), since no retry
+  can ever store it and it would block the sink for good;
+* ``rejected`` (the server refused readings for their content: older than
+  its retention policy, a field type conflict): the same halving isolates
+  them, unless the server said it refused the whole chunk
+  (``rejected_count``); they are set aside (``sink.<name>.rejected``) and the
+  rest is written. Set aside means logged with the server's reason and kept
+  in the dead-letter store (``dead_letter``), one row per reading, its JSON
+  as payload and ``sink:<name>`` as source, for an operator to replay;
 * ``retry_after_s``: the next attempt waits that long (capped at
   ``retry_after_max_s``) instead of the backoff;
 * ``configuration``: logged once per episode (an episode ends with the next
@@ -31,18 +38,47 @@ up. Stop cancels the wait between retries; the cursor stays where it was.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
+from htm_edge.collector.deadletter import DeadLetterStore
 from htm_edge.collector.health import Health
+from htm_edge.collector.protocols.base import Frame
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks import Sink, SinkError
 from htm_edge.gateway.consumers import Decoder, SpoolFollower
 
-__all__ = ["SinkWriter"]
+__all__ = ["DeadLetterFn", "SinkWriter", "dead_letter_readings", "reading_json"]
+
+#: ``(sink name, readings, the server's reason)``: keep them where an operator can replay them
+DeadLetterFn = Callable[[str, Sequence[Reading], str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+
+
+def reading_json(reading: Reading) -> bytes:
+    """A reading as one JSON object: the payload of its dead letter."""
+    doc = {
+        "device_id": reading.device_id,
+        "signal": reading.signal,
+        "value": reading.value if math.isfinite(reading.value) else None,
+        "ts": reading.ts,
+        "unit": reading.unit,
+        "quality": reading.quality.value,
+    }
+    return json.dumps(doc, sort_keys=True).encode()
+
+
+async def dead_letter_readings(
+    store: DeadLetterStore, sink: str, readings: Sequence[Reading], reason: str
+) -> None:
+    """Keep ``readings`` a server refused in ``store``: one row each, source ``sink:<name>``."""
+    frames = [Frame(reading_json(r), f"sink:{sink}", r.ts, r.device_id) for r in readings]
+    await asyncio.to_thread(store.put_many, frames, reason)
+
 
 _BACKOFF_MIN_S = 0.1
 
@@ -62,6 +98,9 @@ class SinkWriter:
         configuration error.
     retry_after_max_s:
         The longest wait a server's ``Retry-After`` can impose.
+    dead_letter:
+        Where readings the server can never store go (the daemon's
+        dead-letter store); without it they are only logged and counted.
     sleep, rng:
         Injected for tests (``asyncio.sleep`` and a seeded ``random.Random``).
     """
@@ -75,6 +114,7 @@ class SinkWriter:
         decoder: Decoder | None = None,
         backoff_max_s: float = 30.0,
         retry_after_max_s: float = 300.0,
+        dead_letter: DeadLetterFn | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -84,6 +124,7 @@ class SinkWriter:
         self.decoder = decoder
         self.backoff_max_s = backoff_max_s
         self.retry_after_max_s = retry_after_max_s
+        self.dead_letter = dead_letter
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._writing = 0
@@ -138,8 +179,14 @@ class SinkWriter:
             try:
                 await self.sink.write(chunk)
             except SinkError as exc:
-                if exc.too_large:
-                    chunks.extend(self._split(chunk, exc))
+                if exc.too_large or exc.rejected:
+                    whole = exc.rejected_count is not None and exc.rejected_count >= len(chunk)
+                    if len(chunk) <= 1 or (exc.rejected and whole):
+                        await self._set_aside(chunk, exc)
+                    else:
+                        self._count("splits")
+                        middle = len(chunk) // 2
+                        chunks.extend([chunk[middle:], chunk[:middle]])  # first half on top
                     continue
                 failures += 1
                 await self._failed(chunk, exc, failures)
@@ -158,21 +205,22 @@ class SinkWriter:
                 log.warning("event=sink_config_error_cleared sink=%s", self.sink.name)
         return written
 
-    def _split(self, chunk: Sequence[Reading], exc: SinkError) -> list[Sequence[Reading]]:
-        """The halves of ``chunk``, second first (a stack), or none when it cannot be split."""
-        if len(chunk) <= 1:
-            self._writing -= len(chunk)
-            self._count("dropped_too_large", len(chunk))
-            log.error(
-                "event=sink_reading_dropped sink=%s reason=too_large readings=%d error=%r",
-                self.sink.name,
-                len(chunk),
-                str(exc),
-            )
-            return []
-        self._count("splits")
-        middle = len(chunk) // 2
-        return [chunk[middle:], chunk[:middle]]
+    async def _set_aside(self, chunk: Sequence[Reading], exc: SinkError) -> None:
+        """Log, count and dead-letter readings no retry can store, so the sink moves on."""
+        self._writing -= len(chunk)
+        reason = "too_large" if exc.too_large else "rejected"
+        self._count("dropped_too_large" if exc.too_large else "rejected", len(chunk))
+        log.error(
+            "event=sink_reading_set_aside sink=%s reason=%s readings=%d first=%s error=%r "
+            "hint=kept in the dead-letter store",
+            self.sink.name,
+            reason,
+            len(chunk),
+            f"{chunk[0].device_id}/{chunk[0].signal}@{chunk[0].ts:.0f}",
+            str(exc),
+        )
+        if self.dead_letter is not None:
+            await self.dead_letter(self.sink.name, chunk, str(exc))
 
     def _wait_for(self, exc: Exception, failures: int) -> float:
         """Seconds until the next attempt after the ``failures``-th failure in a row."""

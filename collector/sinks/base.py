@@ -31,6 +31,16 @@ class SinkError(Exception):
         Retrying cannot help until an operator acts (HTTP 401/403: wrong
         token or rights). The writer logs it as a configuration error, keeps
         the data spooled and retries at the slowest rate.
+    rejected:
+        The server refused some readings of the batch for what they are
+        (InfluxDB's "partial write": older than the retention policy, a
+        field type conflict; a line it cannot parse) and may have stored the
+        others. Repeating the batch can never store them, and would block
+        every later reading: the writer isolates them (in halves) and keeps
+        them in the dead-letter store.
+    rejected_count:
+        How many readings the server said it refused (``dropped=N``), if it
+        said: when that is the whole batch, no halving is needed.
     """
 
     def __init__(
@@ -40,11 +50,15 @@ class SinkError(Exception):
         retry_after_s: float | None = None,
         too_large: bool = False,
         configuration: bool = False,
+        rejected: bool = False,
+        rejected_count: int | None = None,
     ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
         self.too_large = too_large
         self.configuration = configuration
+        self.rejected = rejected
+        self.rejected_count = rejected_count
 
 
 class Sink(ABC):

@@ -11,11 +11,17 @@ answer                     raised
 429, 503 + ``Retry-After`` ``SinkError(retry_after_s=...)`` (seconds or HTTP date)
 429, 503 without it,       :class:`ServerError` (a plain exception: retried
 408, other 5xx             with jittered backoff)
+400, 422 about the data    ``SinkError(rejected=True)``: the server refused
+                           some readings for what they are ("partial write":
+                           older than the retention policy, a field type
+                           conflict; "unable to parse"), with
+                           ``rejected_count`` from its ``dropped=N``; the
+                           writer isolates and dead-letters them
 400, 404, other 4xx        ``SinkError(configuration=True)``: the server
                            rejects the request itself (a missing database or
-                           bucket, a wrong URL path, a field type conflict);
-                           repeating it cannot help until an operator acts,
-                           and the readings are kept meanwhile
+                           bucket, a wrong URL path); repeating it cannot
+                           help until an operator acts, and the readings are
+                           kept meanwhile
 =========================  =================================================
 
 Timeouts and connection errors stay plain exceptions (retried).
@@ -24,6 +30,7 @@ Timeouts and connection errors stay plain exceptions (retried).
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Callable
 
@@ -32,6 +39,20 @@ from htm_edge.collector.sinks.base import SinkError
 __all__ = ["ServerError", "error_for_status", "parse_retry_after"]
 
 _DETAIL_CHARS = 300
+#: what InfluxDB 1.x/2.x and VictoriaMetrics say when they refuse points, not the request
+_CONTENT_MARKERS = (
+    "partial write",
+    "field type conflict",
+    "beyond retention",
+    "unable to parse",
+    "cannot parse",
+)
+_DROPPED = re.compile(r"dropped=(\d+)")
+
+
+def _about_the_data(detail: str) -> bool:
+    low = detail.lower()
+    return any(m in low for m in _CONTENT_MARKERS)
 
 
 class ServerError(Exception):
@@ -103,7 +124,8 @@ def error_for_status(
     >>> error_for_status(503, "", "7", sink="s", credentials="", target="").retry_after_s
     7.0
     """
-    text = " ".join(detail.split())[:_DETAIL_CHARS]
+    full = " ".join(detail.split())
+    text = full[:_DETAIL_CHARS]
     said = f"HTTP {status}" + (f": {text}" if text else "")
     if status in (401, 403):
         what = "refused the credentials" if status == 401 else "denied access"
@@ -122,6 +144,13 @@ def error_for_status(
         return ServerError(f"{sink}: server busy ({said})", status)
     if status == 408 or status >= 500:
         return ServerError(f"{sink}: server error ({said})", status)
+    if status in (400, 422) and _about_the_data(full):
+        dropped = _DROPPED.search(full)
+        return SinkError(
+            f"{sink}: the server refused readings for their content ({said})",
+            rejected=True,
+            rejected_count=int(dropped.group(1)) if dropped else None,
+        )
     hint = f"check {target}" if status == 404 else "check the data and the server's limits"
     return SinkError(
         f"{sink}: the server rejected the write ({said}); {hint} (the readings are kept)",

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def readings(n: int) -> list[Reading]:
     return [Reading("MR-01", "s", float(i), BASE_TS + i) for i in range(n)]
 
 
-def run(sink: ScriptedSink, batch: list[Reading], **kw: float) -> tuple[SinkWriter, list[float]]:
+def run(sink: ScriptedSink, batch: list[Reading], **kw: Any) -> tuple[SinkWriter, list[float]]:
     waits: list[float] = []
 
     async def sleep(s: float) -> None:
@@ -99,7 +100,7 @@ def test_a_single_reading_the_server_refuses_is_dropped_and_counted(
     writer, _ = run(sink, readings(16))
     assert len(sink.rows) == 15 and all(r.value != poison for r in sink.rows.values())
     assert writer.health.get("sink.fake.dropped_too_large") == 1
-    assert "event=sink_reading_dropped sink=fake reason=too_large" in caplog.text
+    assert "event=sink_reading_set_aside sink=fake reason=too_large" in caplog.text
 
 
 def test_retry_after_is_honoured_and_capped() -> None:
@@ -191,3 +192,48 @@ def test_stop_cancels_the_wait_between_retries() -> None:
         return writer.unwritten
 
     assert asyncio.run(go()) == 3  # still reported as unwritten at the stop
+
+
+def test_rejected_readings_are_isolated_dead_lettered_and_the_rest_written() -> None:
+    poison = {3.0, 4.0, 17.0}
+    sink = ScriptedSink(
+        lambda b, _: (
+            SinkError("400 partial write", rejected=True) if poison & {r.value for r in b} else None
+        )
+    )
+    kept: list[tuple[str, list[float], str]] = []
+
+    async def dead_letter(name: str, chunk: Sequence[Reading], reason: str) -> None:
+        kept.append((name, [r.value for r in chunk], reason))
+
+    writer, waits = run(sink, readings(24), dead_letter=dead_letter)
+    assert sorted(r.value for r in sink.rows.values()) == [
+        float(i) for i in range(24) if i not in poison
+    ]
+    assert sorted(v for _, vs, _ in kept for v in vs) == sorted(poison)
+    assert all(name == "fake" and "partial write" in why for name, _, why in kept)
+    assert writer.health.get("sink.fake.rejected") == 3 and waits == []  # no backoff
+
+
+def test_a_chunk_the_server_refused_whole_is_set_aside_without_halving() -> None:
+    sink = ScriptedSink(lambda b, _: SinkError("400", rejected=True, rejected_count=len(b)))
+    kept: list[int] = []
+
+    async def dead_letter(name: str, chunk: Sequence[Reading], reason: str) -> None:
+        kept.append(len(chunk))
+
+    writer, _ = run(sink, readings(50), dead_letter=dead_letter)
+    assert sink.sizes == [50] and kept == [50] and writer.health.get("sink.fake.splits") == 0
+
+
+def test_a_dead_letter_payload_is_the_reading_as_json() -> None:
+    import json
+
+    from htm_edge.collector.reading import Quality
+    from htm_edge.gateway.sink_writer import reading_json
+
+    doc = json.loads(reading_json(Reading("MR-01", "s", float("nan"), 5.0, "K", Quality.INVALID)))
+    assert doc == {
+        "device_id": "MR-01", "signal": "s", "value": None, "ts": 5.0, "unit": "K",
+        "quality": "invalid",
+    }  # fmt: skip
