@@ -65,7 +65,16 @@ def test_both_sinks_report_a_partial_write_as_a_rejection(
     assert isinstance(exc, SinkError) and exc.rejected and exc.rejected_count == 10
 
 
-def _write_all(sink: Sink, writer: SinkWriter, readings: list[Reading]) -> int:
+def _write_with_dead_letters(
+    sink: Sink, readings: list[Reading], tmp: Path
+) -> tuple[int, list[tuple[str, str, dict[str, object]]], Health]:
+    """Write through the daemon's writer, dead letters into a real store: written, dead, health."""
+    store = DeadLetterStore(tmp / "dead.sqlite")
+    health = Health()
+    writer = SinkWriter(
+        sink, health, dead_letter=partial(dead_letter_readings, store), backoff_max_s=0.01
+    )
+
     async def go() -> int:
         await sink.open()
         try:
@@ -73,13 +82,13 @@ def _write_all(sink: Sink, writer: SinkWriter, readings: list[Reading]) -> int:
         finally:
             await sink.close()
 
-    return asyncio.run(go())
-
-
-def _dead(path: Path) -> list[tuple[str, str, dict[str, object]]]:
-    with sqlite3.connect(path) as db:
+    try:
+        written = asyncio.run(go())
+    finally:
+        store.close()
+    with sqlite3.connect(tmp / "dead.sqlite") as db:
         rows = db.execute("SELECT source, error, payload FROM dead_letters ORDER BY id").fetchall()
-    return [(s, e, json.loads(p)) for s, e, p in rows]
+    return written, [(src, err, json.loads(p)) for src, err, p in rows], health
 
 
 def test_real_influxd_points_beyond_retention_are_dead_lettered_the_rest_written(
@@ -93,17 +102,8 @@ def test_real_influxd_points_beyond_retention_are_dead_lettered_the_rest_written
         for i in range(60)
     ]
     sink = make("influxdb_v1", influxd_shared.url, tmp_path, database="short_rp")
-    store = DeadLetterStore(tmp_path / "dead.sqlite")
-    health = Health()
-
-    keep = partial(dead_letter_readings, store)
-    writer = SinkWriter(sink, health, dead_letter=keep, backoff_max_s=0.01)
-    try:
-        written = _write_all(sink, writer, readings)
-    finally:
-        store.close()
+    written, dead, health = _write_with_dead_letters(sink, readings, tmp_path)
     assert written == 40 and len(influxd_shared.rows("short_rp")) == 40
-    dead = _dead(tmp_path / "dead.sqlite")
     assert sorted(d[2]["value"] for d in dead) == [float(i) for i in range(0, 60, 3)]
     assert all(src == f"sink:{sink.name}" and "retention" in err for src, err, _ in dead)
     assert health.get(f"sink.{sink.name}.rejected") == 20
@@ -119,15 +119,6 @@ def test_real_influxd_field_type_conflict_sets_the_whole_chunk_aside_at_once(
     assert http("POST", f"{influxd_shared.url}/write?db=typed", line.encode())[0] == 204
     conflicting = [Reading(f"D-{i}", "s", float(i), now - 30.0) for i in range(8)]
     sink = make("influxdb_v1", influxd_shared.url, tmp_path, database="typed")
-    store = DeadLetterStore(tmp_path / "dead.sqlite")
-    health = Health()
-
-    keep = partial(dead_letter_readings, store)
-    writer = SinkWriter(sink, health, dead_letter=keep, backoff_max_s=0.01)
-    try:
-        written = _write_all(sink, writer, conflicting)
-    finally:
-        store.close()
-    dead = _dead(tmp_path / "dead.sqlite")
+    written, dead, health = _write_with_dead_letters(sink, conflicting, tmp_path)
     assert written == 0 and len(dead) == 8 and "field type conflict" in dead[0][1]
     assert health.get(f"sink.{sink.name}.splits") == 0  # dropped=8 of 8: no halving needed
