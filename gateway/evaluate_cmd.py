@@ -27,11 +27,9 @@ from htm_edge.gateway.compose import DeviceDirectory, build_pipeline, build_prog
 from htm_edge.gateway.fleet_eval import OpenedAlert, grade
 from htm_edge.gateway.hospital_fleet import build_engine
 from htm_edge.gateway.pipeline import predict_readings
-from htm_edge.gateway.prognostics_fleet import (
-    PredictionAlerts,
-    collect_features,
-    train_on_fleet,
-)
+from htm_edge.gateway.prognostics_fleet import PredictionAlerts
+from htm_edge.gateway.reference_model import SEED as REFERENCE_SEED
+from htm_edge.gateway.reference_model import reference_model
 from htm_edge.gateway.settings import HtmConfig, load_config
 from htm_edge.models.prognostics import FleetModel
 from htm_edge.simulators.clock import seeded_start
@@ -41,39 +39,29 @@ from htm_edge.simulators.hospital.transport import InProcessTransport, VirtualCl
 __all__ = ["add_evaluate_arguments", "cmd_evaluate", "evaluate"]
 
 _LOOKAHEAD_DAYS = 46  # longer than the longest degradation: late alerts are judged too
-#: ``--predict`` without ``--model`` trains on the fleet of ``seed + TRAIN_SEED_OFFSET``
-TRAIN_SEED_OFFSET = 7919
-TRAIN_DEVICES = 300
-TRAIN_DAYS = 120
 
 
 def prediction_model(
-    cfg: HtmConfig, devices: int, seed: int, model_path: Path | None, progress: bool
+    cfg: HtmConfig, seed: int, model_path: Path | None, progress: bool
 ) -> tuple[FleetModel, dict[str, Any]]:
-    """The model ``--predict`` grades: a file, or one trained on a fleet of another seed."""
-    pcfg = cfg.models.prognostics
-    path = model_path or pcfg.model_file
+    """The model whose predictions are graded: ``--model``, the config's, else the reference.
+
+    The reference (:mod:`htm_edge.gateway.reference_model`) was trained on the
+    fleet of seed :data:`~htm_edge.gateway.reference_model.SEED`; grading that
+    seed with it is flagged, since its failures were seen in training.
+    """
+    path = model_path or cfg.models.prognostics.model_file
     if path is not None:
         return FleetModel.load(path), {"model_file": str(path)}
-    began = time.perf_counter()
-    train_seed = seed + TRAIN_SEED_OFFSET
-    n = max(devices, TRAIN_DEVICES)
-    if progress:
+    model, info = reference_model(cfg.models.prognostics, progress=progress)
+    info["evaluated_seed_seen_in_training"] = seed == REFERENCE_SEED
+    if progress and seed == REFERENCE_SEED:
         print(
-            f"evaluate: training a prediction model on {n} devices x {TRAIN_DAYS} days of "
-            f"seed {train_seed} (never the evaluated seed)",
+            f"evaluate: seed {seed} is the reference model's training fleet: its "
+            "prediction figures are not held out (use another seed, or --model)",
             file=sys.stderr,
             flush=True,
         )
-    feats = collect_features(n, train_seed, TRAIN_DAYS, config=pcfg)
-    model, meta = train_on_fleet(feats, pcfg, metadata={"train_seed": train_seed})
-    info = {
-        "train_seed": train_seed,
-        "train_devices": n,
-        "train_days": TRAIN_DAYS,
-        "train_failed_courses": meta["failed_courses"],
-        "train_s": round(time.perf_counter() - began, 1),
-    }
     return model, info
 
 
@@ -85,20 +73,21 @@ def evaluate(
     *,
     period_s: float | None = None,
     progress: bool = False,
-    predict: bool = False,
+    predict: bool | None = None,
     model_path: Path | None = None,
 ) -> dict[str, Any]:
     """Run and grade one fleet; return the metrics (see docs/evaluation.md).
 
-    With ``predict``, failure predictions run beside the anomaly pipeline on
-    the same readings and their alerts are graded the same way, under
+    With ``predict`` (by default: when ``models.prognostics.enabled``, as in
+    the embedded default), failure predictions run beside the anomaly pipeline
+    on the same readings and their alerts are graded the same way, under
     ``metrics["predictions"]`` (the other metrics are unchanged).
     """
     began = time.perf_counter()
     model = None
     model_info: dict[str, Any] = {}
-    if predict:
-        model, model_info = prediction_model(cfg, devices, seed, model_path, progress)
+    if cfg.models.prognostics.enabled if predict is None else predict:
+        model, model_info = prediction_model(cfg, seed, model_path, progress)
     period = period_s if period_s is not None else cfg.simulation.sample_period_s
     start = seeded_start(seed, time.time(), days * DAY_S)
     engine = build_engine(devices, seed, period, start)
@@ -228,14 +217,17 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument(
         "--predict",
-        action="store_true",
-        help="also run failure predictions and grade their alerts (metrics under 'predictions')",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="grade failure predictions too (metrics under 'predictions'); default: when "
+        "models.prognostics.enabled, as in the embedded default",
     )
     parser.add_argument(
         "--model",
         type=Path,
         default=None,
-        help="with --predict: a model file (default: train one on a fleet of another seed)",
+        help="the prediction model file (default: models.prognostics.model_file, else the "
+        "shipped reference model of the simulated fleet)",
     )
 
 
@@ -280,7 +272,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"precursor predicted ({'-' if ahead is None else f'{100 * ahead:.0f} %'} at least "
             f"24 h ahead), median lead {'-' if plead is None else f'{plead:.1f} h'}, "
             f"{p['alerts_total']} alerts ({p['alerts_false']} false = "
-            f"{p['false_alerts_per_100_device_days']:.2f} per 100 device-days)"
+            f"{p['false_alerts_per_100_device_days']:.2f} per 100 device-days), model "
+            f"{p.get('model_file') or 'trained in this run'}"
         )
     if args.json:
         print(json.dumps(m, sort_keys=True))

@@ -100,13 +100,25 @@ def grade(
         by_device.setdefault(a.device_id, []).append(a)
     leads: list[float] = []
     right_mode = 0
+    detail: list[dict[str, Any]] = []
     for f in with_precursor:
         hits = [
             a for a in by_device.get(f.device_id, ()) if f.onset_ts <= a.opened_at < f.failure_ts
         ]
+        lead = None
         if hits:
-            leads.append((f.failure_ts - min(a.opened_at for a in hits)) / 3600.0)
+            lead = (f.failure_ts - min(a.opened_at for a in hits)) / 3600.0
+            leads.append(lead)
             right_mode += any(a.failure_mode == f.failure_mode for a in hits)
+        detail.append(
+            {
+                "device_id": f.device_id,
+                "failure_mode": f.failure_mode,
+                "precursor": f.precursor,
+                "precursor_h": round((f.failure_ts - f.onset_ts) / 3600.0, 1),
+                "lead_h": None if lead is None else round(lead, 1),
+            }
+        )
     service, degrading = _windows(records), _degrading(records)
     kinds = [classify_alert(a, service, degrading) for a in alerts]
     device_days = n_devices * (end_ts - start_ts) / DAY_S
@@ -135,4 +147,5 @@ def grade(
         "alerts_during_service": kinds.count("service"),
         "degradations_found_at_pm": len(found),
         "device_days": round(device_days, 2),
+        "failures_with_precursor_detail": detail,
     }

@@ -38,7 +38,7 @@ from htm_edge.gateway.compose import build_prognostics
 from htm_edge.gateway.prognostics_fleet import FleetFeatures, merge, train_on_fleet, truth_labels
 from htm_edge.gateway.settings import load_config
 from htm_edge.models.errors import ModelError
-from htm_edge.models.prognostics import PrognosticsConfig
+from htm_edge.models.prognostics import FleetModel, PrognosticsConfig
 from htm_edge.models.prognostics.rul import RunToFailureRegressor
 from htm_edge.models.prognostics.runs import find_subsets, load_runs
 from htm_edge.simulators.hospital.overlay import SENTINELS
@@ -100,7 +100,7 @@ def _modalities(root: Path) -> list[str]:
 
 def train_from_sim_dir(
     directory: Path, config: PrognosticsConfig, *, map_fn: MapFn | None = None, seed: int = 0
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[FleetModel, dict[str, Any]]:
     """Fit a fleet model on simulator output (``map_fn``: where the tasks run)."""
     root = Path(directory)
     if not (root / "manifest.json").exists():

@@ -32,6 +32,9 @@ def test_alert_during_the_precursor_predicts_with_its_lead_time() -> None:
     assert m["predicted_right_mode"] == 1
     assert (m["alerts_true"], m["alerts_false"], m["alerts_total"]) == (2, 0, 2)
     assert m["device_days"] == 300.0
+    [d] = m["failures_with_precursor_detail"]
+    assert (d["device_id"], d["failure_mode"], d["lead_h"]) == ("A", "M.X", 24.0)
+    assert d["precursor_h"] == 48.0
 
 
 def test_alerts_before_onset_after_failure_or_on_other_devices_do_not_predict() -> None:
@@ -44,6 +47,7 @@ def test_alerts_before_onset_after_failure_or_on_other_devices_do_not_predict() 
     m = _grade(alerts, [c])
     assert m["predicted"] == 0 and m["lead_time_hours_median"] is None
     assert m["predicted_24h_ahead"] == 0.0
+    assert [d["lead_h"] for d in m["failures_with_precursor_detail"]] == [None]  # a miss, listed
     assert (m["alerts_false"], m["alerts_during_service"]) == (2, 1)
     assert m["false_alerts_per_100_device_days"] == round(100 * 2 / 300, 3)
 
@@ -94,8 +98,9 @@ KEYS = {
 
 
 def test_evaluate_command_json_last_line(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["evaluate", "--devices", "9", "--days", "2", "--seed", "3", "--period", "300"])
-    assert code == 0
+    base = ["evaluate", "--devices", "9", "--days", "2", "--seed", "3", "--period", "300"]
+    assert main([*base, "--no-predict"]) == 0
+    assert "predictions:" not in capsys.readouterr().out
     code = main(
         ["evaluate", "--devices", "9", "--days", "2", "--seed", "3", "--period", "300", "--json"]
     )
@@ -104,6 +109,8 @@ def test_evaluate_command_json_last_line(capsys: pytest.CaptureFixture[str]) -> 
     doc = json.loads(out.strip().splitlines()[-1])
     assert set(doc) >= KEYS
     assert doc["device_days"] == 18.0 and doc["devices"] == 9
+    # the embedded default predicts failures, so evaluate grades them (with the reference model)
+    assert "predictions:" in out and doc["predictions"]["reference_seed"] == 9
     assert main(["evaluate", "--devices", "0"]) == 2
 
 

@@ -127,7 +127,7 @@ def test_evaluate_predict_adds_prediction_metrics_and_keeps_the_rest(tmp_path: P
     path = tmp_path / "m.htm"
     _random_model(path)
     cfg = load_config()
-    plain = evaluate(cfg, 8, 3, 1, period_s=PERIOD)
+    plain = evaluate(cfg, 8, 3, 1, period_s=PERIOD, predict=False)
     both = evaluate(cfg, 8, 3, 1, period_s=PERIOD, predict=True, model_path=path)
     pred = both.pop("predictions")
     for key in ("elapsed_s",):
