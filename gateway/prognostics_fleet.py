@@ -33,7 +33,7 @@ from htm_edge.gateway.compose import build_prognostics
 from htm_edge.gateway.fleet_eval import OpenedAlert, grade
 from htm_edge.gateway.hospital_fleet import build_engine
 from htm_edge.models.prognostics import FeatureBatch, FleetModel, Prognostics, PrognosticsConfig
-from htm_edge.models.prognostics.engine import group_keys
+from htm_edge.models.prognostics.batch import group_keys
 from htm_edge.models.prognostics.training import (
     Course,
     Downtime,

@@ -10,8 +10,9 @@
   truth, and the fit of a fleet model.
 """
 
+from htm_edge.models.prognostics.batch import FeatureBatch, group_keys
 from htm_edge.models.prognostics.config import PrognosticsConfig
-from htm_edge.models.prognostics.engine import FeatureBatch, Prognostics, group_keys
+from htm_edge.models.prognostics.engine import Prognostics
 from htm_edge.models.prognostics.model import FleetModel
 
 __all__ = ["FeatureBatch", "FleetModel", "Prognostics", "PrognosticsConfig", "group_keys"]

@@ -17,7 +17,7 @@ alone give both. The state is a JSON-able snapshot, so a restart resumes warm.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,14 @@ import numpy.typing as npt
 from htm_edge.config import catalog
 from htm_edge.config.inventory import Device, Modality
 from htm_edge.models.errors import ModelError
+from htm_edge.models.prognostics.batch import FeatureBatch, group_keys, threshold_for, threshold_key
 from htm_edge.models.prognostics.config import PrognosticsConfig
+from htm_edge.models.prognostics.evidence import (
+    STAT_NAMES,
+    Evidence,
+    assemble_predictions,
+    trend_only,
+)
 from htm_edge.models.prognostics.features import (
     FEATURE_SET,
     TrendForecast,
@@ -35,57 +42,18 @@ from htm_edge.models.prognostics.features import (
     trend_forecast,
 )
 from htm_edge.models.prognostics.indicators import IndicatorValues, compute_indicators
-from htm_edge.models.prognostics.model import GLOBAL, FleetModel
+from htm_edge.models.prognostics.model import FleetModel
 from htm_edge.models.prognostics.normalise import WorkloadNormaliser
 from htm_edge.models.prognostics.points import LEVEL, RATE, SPREAD, StreamPoints
 from htm_edge.models.prognostics.specs import modality_modes, mode_indicators, workload_covariate
-from htm_edge.models.types import Indicator, Prediction
+from htm_edge.models.types import Prediction
 
-__all__ = ["FeatureBatch", "Prognostics", "group_keys", "threshold_key"]
+__all__ = ["Prognostics"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _EFFECT, _IN_USE, _COV, _IGNORE = 0, 1, 2, 3
 _STAT = {"level": LEVEL, "rate": RATE, "spread": SPREAD}
-_STAT_NAME = {v: k for k, v in _STAT.items()}
-_TRENDLESS_Z = 3.0
-
-
-def threshold_for(thresholds: Mapping[str, float], key: str, default: float) -> float:
-    """The learned threshold of ``key``, else its statistic's fleet-wide one, else ``default``."""
-    got = thresholds.get(key)
-    if got is None:
-        got = thresholds.get("*|*|" + key.rsplit("|", 1)[1])
-    return default if got is None else got
-
-
-def threshold_key(failure_mode: str, signal: str, statistic: str) -> str:
-    """Key of a learned failure threshold in :attr:`FleetModel.thresholds`."""
-    return f"{failure_mode}|{signal}|{statistic}"
-
-
-def group_keys(device: Device) -> tuple[str, ...]:
-    """Model groups of a device, most specific first: make/model, modality, fleet."""
-    return (
-        f"{device.modality.value}/{device.manufacturer}/{device.model}",
-        device.modality.value,
-        GLOBAL,
-    )
-
-
-@dataclass
-class FeatureBatch:
-    """One evaluation, as training needs it: per (device, mode) pair a feature row, and the
-    indicator values behind the rows (``group[i]``: the pair of indicator ``i``; ``keys[i]``:
-    its threshold key), so features can be recomputed with learned thresholds."""
-
-    device_ids: list[str]
-    failure_modes: list[str]
-    ts: float
-    x: FloatArray
-    values: IndicatorValues
-    group: IntArray
-    keys: list[str]
 
 
 @dataclass
@@ -367,7 +335,7 @@ class Prognostics:
                 pair_mode.append(mode)
             offset += len(t.modes)
             for i, sig in enumerate(t.signals):
-                key = threshold_key(t.modes[t.mode_of[i]], sig, _STAT_NAME[int(t.stat[i])])
+                key = threshold_key(t.modes[t.mode_of[i]], sig, STAT_NAMES[int(t.stat[i])])
                 learned = {} if self.model is None else self.model.thresholds
                 thr.append((key, threshold_for(learned, key, cfg.default_threshold)))
         group = np.concatenate(groups)
@@ -401,8 +369,25 @@ class Prognostics:
                 )
             )
         p, ttf = self._predict(x, pair_dev, v, f, group, offset)
-        return self._predictions(
-            pair_dev, pair_mode, now, p, ttf, v, f, group, threshold, scale, stat, sign, tables
+        return assemble_predictions(
+            [self._dev_ids[d] for d in pair_dev],
+            pair_mode,
+            now,
+            p,
+            ttf,
+            Evidence(
+                v,
+                f,
+                group,
+                threshold,
+                scale,
+                stat,
+                sign,
+                [s for _, t in tables for s in t.signals],
+                [u for _, t in tables for u in t.units],
+            ),
+            self.config.horizon_h * 3600.0,
+            self.model.name if self.model is not None else f"trend/{FEATURE_SET}",
         )
 
     def _predict(
@@ -424,104 +409,7 @@ class Prognostics:
                 idx = np.array(rows)
                 p[idx], ttf[idx] = self.model.predict(x[idx], key)
             return p, ttf
-        # trend only: the likeliest crossing among indicators that stand out from the baseline
-        strong = np.nan_to_num(v.z, nan=0.0) > _TRENDLESS_Z
-        ph = np.where(strong, np.nan_to_num(f.p_horizon, nan=0.0), 0.0)
-        p = np.zeros(n)
-        np.maximum.at(p, group, ph)
-        ttf = np.full((n, 3), np.inf)
-        for j, arr in enumerate((f.early, f.mid, f.late)):
-            col = np.full(n, np.inf)
-            np.minimum.at(col, group, np.where(strong, np.nan_to_num(arr, nan=np.inf), np.inf))
-            with np.errstate(over="ignore", invalid="ignore"):
-                ttf[:, j] = col * 86_400.0
-        return p, ttf
-
-    def _predictions(
-        self,
-        pair_dev: list[int],
-        pair_mode: list[str],
-        now: float,
-        p: FloatArray,
-        ttf: FloatArray,
-        v: IndicatorValues,
-        f: TrendForecast,
-        group: IntArray,
-        threshold: FloatArray,
-        scale: FloatArray,
-        stat: IntArray,
-        sign: FloatArray,
-        tables: list[tuple[int, _DeviceTable]],
-    ) -> list[Prediction]:
-        signals = [s for _, t in tables for s in t.signals]
-        units = [u for _, t in tables for u in t.units]
-        order = np.lexsort((-np.nan_to_num(v.z, nan=-np.inf), group))
-        horizon_s = self.config.horizon_h * 3600.0
-        name = self.model.name if self.model is not None else f"trend/{FEATURE_SET}"
-        starts = np.searchsorted(group[order], np.arange(len(pair_dev)))
-        ends = np.searchsorted(group[order], np.arange(len(pair_dev)), side="right")
-        out = []
-        for g, d in enumerate(pair_dev):
-            ev = tuple(
-                self._indicator(int(i), signals[i], units[i], v, f, threshold, scale, stat, sign)
-                for i in order[starts[g] : min(ends[g], starts[g] + 3)]
-            )
-            lo, mid, hi = (float(t) for t in ttf[g])
-            out.append(
-                Prediction(
-                    self._dev_ids[d],
-                    pair_mode[g],
-                    now,
-                    float(p[g]),
-                    horizon_s,
-                    _inf(mid),
-                    _inf(lo),
-                    _inf(hi),
-                    ev,
-                    name,
-                )
-            )
-        return out
-
-    @staticmethod
-    def _indicator(
-        i: int,
-        signal: str,
-        unit: str,
-        v: IndicatorValues,
-        f: TrendForecast,
-        threshold: FloatArray,
-        scale: FloatArray,
-        stat: IntArray,
-        sign: FloatArray,
-    ) -> Indicator:
-        s = int(stat[i])
-        if s == SPREAD:
-            value, base = float(np.exp(v.level[i])), float(np.exp(v.baseline[i]))
-            dev, noise = value - base, float(v.noise[i]) * value
-            slope = float(f.slope[i]) * value
-            thr = base * float(np.expm1(threshold[i]))
-        else:
-            k = float(scale[i])
-            value, base = float(v.level[i]), float(v.baseline[i])
-            dev, noise = float(v.deviation[i]) * k, float(v.noise[i]) * k
-            slope, thr = float(f.slope[i]) * k, float(threshold[i]) * k
-        direction = "variance_up" if s == SPREAD else ("up" if sign[i] > 0 else "down")
-        return Indicator(
-            signal,
-            _STAT_NAME[s],
-            direction,
-            unit,
-            value,
-            base,
-            dev,
-            noise,
-            slope,
-            thr,
-            _inf(float(f.mid[i]) * 86_400.0),
-            _inf(float(f.early[i]) * 86_400.0),
-            _inf(float(f.late[i]) * 86_400.0),
-        )
+        return trend_only(v, f, group, n)
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> dict[str, Any]:
@@ -566,7 +454,3 @@ class Prognostics:
         pg.norm = WorkloadNormaliser.restore(doc["norm"])
         pg.points = StreamPoints.restore(doc["points"])
         return pg
-
-
-def _inf(x: float) -> float:
-    return float("inf") if x != x else x

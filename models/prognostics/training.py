@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from htm_edge.models.prognostics.engine import FeatureBatch, threshold_for
+from htm_edge.models.prognostics.batch import FeatureBatch, threshold_for
 from htm_edge.models.prognostics.features import feature_rows, trend_forecast
 from htm_edge.models.prognostics.indicators import IndicatorValues
 from htm_edge.models.prognostics.model import GLOBAL, FleetModel, GroupModel, fit_group
