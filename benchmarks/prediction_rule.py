@@ -11,7 +11,7 @@ definitions of ``docs/evaluation.md``). Variants: the embedded default rule,
 and the same rule on probability alone (no time limit).
 
 Run ``python -m benchmarks.prediction_rule [--devices 100] [--days 21] [--seed 5] [--json]``.
-The fleet-trained model is measured by ``htm-edge evaluate --predict`` instead.
+The fleet-trained model is measured by ``htm-edge evaluate`` instead (its reference model).
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ def evaluate(
 def anomaly_only(cfg: HtmConfig) -> HtmConfig:
     """``cfg`` with failure prediction and its rules off: the anomaly figures stay comparable.
 
-    ``--predict`` runs prediction beside it (its own :class:`Prognostics`, with
+    Failure prediction runs beside it (its own :class:`Prognostics`, with
     the reference rule :class:`PredictionAlerts`, which opens on the same
     predictions as the ``prediction`` rule's defaults; a test shows it).
     """

@@ -94,7 +94,7 @@ class ScoringPipeline:
 def predict_readings(prognostics: Prognostics, readings: Sequence[Reading]) -> list[Prediction]:
     """Feed the usable ``readings`` to ``prognostics`` as the pipeline does; the predictions.
 
-    For callers that run prediction beside a pipeline (``evaluate --predict``,
+    For callers that run prediction beside a pipeline (``htm-edge evaluate``,
     the prediction-rule benchmark) rather than inside it.
     """
     usable = [r for r in readings if r.usable]

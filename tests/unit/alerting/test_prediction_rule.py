@@ -170,7 +170,7 @@ def test_a_prediction_rule_needs_prediction_on(tmp_path: Path) -> None:
 
 
 def test_it_opens_where_the_reference_rule_of_the_evaluation_opens() -> None:
-    """Twin of ``evaluate --predict``'s reference rule: same predictions, same opening times."""
+    """Twin of ``htm-edge evaluate``'s reference rule: same predictions, same opening times."""
     rng = np.random.default_rng(7)
     devices = [f"mr-{i}" for i in range(1, 4)]
     inventory = {d: INVENTORY["mr-1"].model_copy(update={"device_id": d}) for d in devices}
