@@ -25,18 +25,20 @@ remaining life at any cycle, and predicts it at the last cycle of new units:
    (no better in the validation by unit on FD001: 12.39 against 12.15).
 
 Tried on FD001's validation by unit and not kept (RMSE / score per 100
-units, all before the long slope unless said): caps 120 and 130 (12.28 / 220,
-12.11 / 266; with the long slope 11.75 / 205, 11.31 / 246), averaging
-boosting models with other leaf sizes or caps (at most 0.05 better, twice the
-time), feature-subsampled seeds (12.21), sample weights towards low RUL
-(12.07), means over 60-120 cycles (12.15), smoothing the last prediction over
-3-10 cycles (12.19-12.59: in the capped region the shifted rows pull it
-down), ridge, k-NN, Nystroem kernel ridge and extra trees alone (19.7, 16.8,
-14.6, 13.7) or at 30 % in a blend (12.3-13.3), and similarity-based RUL:
-each unit's health-index trajectory matched against the training units'
-(best offset per unit, weighted RUL of the 15 nearest): 16.4 alone and
-12.14-12.37 at 20 % in a blend; its errors correlate at 0.83-0.86 with the
-boosting's, so it adds noise, not information.
+units; the table in ``docs/benchmarks.md`` lists them): caps 120 and 130
+(11.70 / 202, 11.26 / 241: each wins one measure by little and loses the
+other by more), averaging a second boosting model (31 leaves: 11.29 / 208,
+no better RMSE for twice the time), other leaf sizes or learning rates
+(11.41-11.46). Before the long slope: feature-subsampled seeds (12.21),
+sample weights towards low RUL (12.07), means over 60-120 cycles (12.15),
+smoothing the last prediction over 3-10 cycles (12.19-12.59: in the capped
+region the shifted rows pull it down), ridge, k-NN, Nystroem kernel ridge
+and extra trees alone (19.7, 16.8, 14.6, 13.7) or at 30 % in a blend
+(12.3-13.3), and similarity-based RUL: each unit's health-index trajectory
+matched against the training units' (best offset per unit, weighted RUL of
+the 15 nearest): 16.4 alone and 12.14-12.37 at 20 % in a blend; its errors
+correlate at 0.71-0.86 with the boosting's, so it adds noise, not
+information.
 
 Validation is by unit only (a unit's rows are never split across folds).
 """
