@@ -133,3 +133,16 @@ def test_window_slopes_are_least_squares_over_the_last_cycles() -> None:
             want = [np.polyfit(t[lo : i + 1], z[lo : i + 1, c], 1)[0] for c in range(k)]
             got = f[i, first + j * k : first + (j + 1) * k]
             assert np.allclose(got, want), (w, i)
+
+
+def test_a_model_file_of_the_former_feature_set_is_refused(tmp_path: Path) -> None:
+    """The slope windows changed: a file trained on the old features must not load silently."""
+    from htm_edge.models.prognostics.modelfile import save_model_file
+    from htm_edge.models.prognostics.rul import KIND, RUL_FEATURE_SET
+
+    old = "rtf-1-ewm0.1-w5.10.20.30-s10.20.40-base20-hi"
+    assert old != RUL_FEATURE_SET
+    path = tmp_path / "old.htm"
+    save_model_file(path, KIND, old, RunToFailureRegressor(), {})
+    with pytest.raises(ModelError, match="feature set"):
+        RunToFailureRegressor.load(path)
