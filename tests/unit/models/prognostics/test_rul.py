@@ -114,3 +114,35 @@ def test_a_short_truncated_unit_matches_the_full_units_prefix(data_dir: Path) ->
         idx = np.flatnonzero(m)[:k]
         cut = Runs(runs.unit[idx], runs.cycle[idx], runs.settings[idx], runs.sensors[idx])
         assert np.allclose(model.predict_rows(cut), full[:k])
+
+
+def test_window_slopes_are_least_squares_over_the_last_cycles() -> None:
+    """Every slope column, the 200-cycle one too, is the fitted slope of its window (or shorter)."""
+    from htm_edge.models.prognostics import rul
+
+    rng = np.random.default_rng(5)
+    n, k = 260, 2
+    t = np.arange(n, dtype=float)
+    z = np.column_stack([0.01 * t + 0.002 * t**1.5, rng.normal(0, 1, n)])
+    f = rul.unit_features(z, t + 1)
+    first = 1 + k + k * len(rul._WINDOWS)  # cycle, smoothed, window means, then slopes
+    assert 200 in rul._SLOPES
+    for j, w in enumerate(rul._SLOPES):
+        for i in (1, 30, 150, 199, 200, 259):
+            lo = max(0, i - w + 1)
+            want = [np.polyfit(t[lo : i + 1], z[lo : i + 1, c], 1)[0] for c in range(k)]
+            got = f[i, first + j * k : first + (j + 1) * k]
+            assert np.allclose(got, want), (w, i)
+
+
+def test_a_model_file_of_the_former_feature_set_is_refused(tmp_path: Path) -> None:
+    """The slope windows changed: a file trained on the old features must not load silently."""
+    from htm_edge.models.prognostics.modelfile import save_model_file
+    from htm_edge.models.prognostics.rul import KIND, RUL_FEATURE_SET
+
+    old = "rtf-1-ewm0.1-w5.10.20.30-s10.20.40-base20-hi"
+    assert old != RUL_FEATURE_SET
+    path = tmp_path / "old.htm"
+    save_model_file(path, KIND, old, RunToFailureRegressor(), {})
+    with pytest.raises(ModelError, match="feature set"):
+        RunToFailureRegressor.load(path)
