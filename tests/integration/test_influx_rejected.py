@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+import aiomqtt
 import pytest
 
 from htm_edge.collector.deadletter import DeadLetterStore
@@ -26,10 +27,12 @@ from htm_edge.collector.health import Health
 from htm_edge.collector.reading import Reading
 from htm_edge.collector.sinks import Sink, SinkError
 from htm_edge.collector.sinks.http_errors import error_for_status
+from htm_edge.gateway.daemon import Daemon
+from htm_edge.gateway.settings import parse_config
 from htm_edge.gateway.sink_writer import SinkWriter, dead_letter_readings
 from tests.fakes.influx_http import Answer, FakeInflux
 from tests.integration.test_influx_errors import KINDS, make, write
-from tests.servers import Influxd, http
+from tests.servers import Influxd, Mosquitto, http
 
 
 @pytest.fixture
@@ -122,3 +125,60 @@ def test_real_influxd_field_type_conflict_sets_the_whole_chunk_aside_at_once(
     written, dead, health = _write_with_dead_letters(sink, conflicting, tmp_path)
     assert written == 0 and len(dead) == 8 and "field type conflict" in dead[0][1]
     assert health.get(f"sink.{sink.name}.splits") == 0  # dropped=8 of 8: no halving needed
+
+
+def test_the_daemon_dead_letters_what_influxd_refuses_and_writes_the_rest(
+    tmp_path: Path, mosquitto: Mosquitto, influxd_shared: Influxd
+) -> None:
+    """End to end: readings from before the retention policy do not stop the newer ones."""
+    influxd_shared.query("CREATE DATABASE daemon_rp WITH DURATION 1h")
+    cfg = parse_config(
+        f"""
+[gateway]
+data_dir = "{tmp_path}"
+[broker]
+host = "{mosquitto.host}"
+port = {mosquitto.port}
+client_id = "rp-gateway"
+[[sources]]
+type = "mqtt"
+topics = ["htm/rp/+/telemetry"]
+[[sinks]]
+type = "influxdb_v1"
+name = "influx1"
+url = "{influxd_shared.url}"
+database = "daemon_rp"
+flush_interval_s = 0.1
+[[inventory.devices]]
+device_id = "MR-01"
+modality = "mri"
+"""
+    )
+    now = time.time()
+    stamps = [now - 3 * 3600.0 + i for i in range(10)] + [now - 120.0 + i for i in range(10)]
+
+    async def publish() -> None:
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="rp-dev") as client:
+            for ts in stamps:
+                doc = {"device_id": "MR-01", "ts": ts, "signals": {"helium_level_pct": 80.0}}
+                await client.publish("htm/rp/MR-01/telemetry", json.dumps(doc), qos=1)
+
+    async def go() -> dict[str, float]:
+        daemon = Daemon(cfg)
+        stop = asyncio.Event()
+        run_task = asyncio.create_task(daemon.run(stop))
+        try:
+            await daemon.wait_connected(run_task, 30)
+            await publish()
+            assert await daemon.wait_received(len(stamps), 30) == len(stamps)
+        finally:
+            stop.set()
+        return dict((await run_task).counters)
+
+    counters = asyncio.run(go())
+    assert counters["sink.influx1.written"] == 10 and counters["sink.influx1.rejected"] == 10
+    assert len(influxd_shared.rows("daemon_rp")) == 10
+    with sqlite3.connect(tmp_path / "dead_letters.sqlite") as db:
+        rows = db.execute("SELECT source, payload FROM dead_letters").fetchall()
+    assert sorted(json.loads(p)["ts"] for _, p in rows) == stamps[:10]
+    assert {s for s, _ in rows} == {"sink:influx1"}
