@@ -17,6 +17,11 @@ completed block gives:
 * ``log F``, the mean block variance of the newest ``k`` blocks over that of the
   ``W - k`` before them; a new noise level has left the window after ``W`` blocks.
 
+A block in which the signal did not change at all is *still* (its variance is
+stored as exactly 0): a window learns, and counts towards the warm-up, in
+proportion to its blocks that moved, so a held value teaches the window
+statistics nothing.
+
 :func:`gaussian_prior` gives the starting tails of the standardised statistics,
 :func:`iid_scales` the scales that independent Gaussian noise would give (the
 floors of the learned ones). The rings hold ``2 W`` floats per stream.
@@ -40,6 +45,7 @@ __all__ = [
     "gaussian_prior",
     "iid_scales",
     "line_beats_steps",
+    "live_fraction",
     "push_block",
     "window_stats",
 ]
@@ -58,15 +64,27 @@ def push_block(
 ) -> np.ndarray:
     """Move completed blocks' accumulators (rows ``acc`` to ``acc + 2``: sum of values,
     sum and sum of squares of differences) into the rings (means from row ``ring``,
-    then variances); ``done`` is each column's count of completed blocks. Returns the
-    ring slot written, the newest, per column."""
+    then variances); ``done`` is each column's count of completed blocks. A block
+    whose values did not change at all gets variance exactly 0 (every other block at
+    least ``1e-300``), so :func:`live_fraction` can tell still blocks from moving
+    ones. Returns the ring slot written, the newest, per column."""
     slot = (done.astype(np.intp) - 1) % blocks
     cols = np.arange(sub.shape[1])
     mean_d = sub[acc + 1] / block
     sub[ring + slot, cols] = sub[acc] / block
-    sub[ring + blocks + slot, cols] = np.maximum(sub[acc + 2] / block - mean_d * mean_d, 0.0)
+    var = np.maximum(sub[acc + 2] / block - mean_d * mean_d, _TINY)
+    # exactly 0 marks a *still* block (no difference at all: a held value); a moving
+    # block keeps at least _TINY even when its differences are constant (a linear piece)
+    sub[ring + blocks + slot, cols] = np.where(sub[acc + 2] > 0.0, var, 0.0)
     sub[acc : acc + 3] = 0.0
     return slot
+
+
+def live_fraction(variances: FloatArray) -> FloatArray:
+    """Fraction of the blocks in a ring of block variances (shape ``(W, m)``) in which
+    the signal moved at all (see :func:`push_block`)."""
+    out: FloatArray = np.mean(variances > 0.0, axis=0)
+    return out
 
 
 def window_stats(
@@ -163,7 +181,8 @@ class Windows:
     """The trend and variance statistics of :class:`~models.detectors.robust_pot.RobustPot`:
     configuration from its parameters, and their rows of its state from row ``a0`` on:
     three block accumulators, the two held statistics, their surprises and learned
-    scales, eight tail rows per statistic, then the rings of block means and variances.
+    scales, eight tail rows per statistic, the live windows seen (each counted by its
+    fraction of blocks that moved), then the rings of block means and variances.
     """
 
     def __init__(self, p: dict[str, Any], a0: int, use: np.ndarray, log_k: float) -> None:
@@ -183,11 +202,12 @@ class Windows:
         self._wmem = max(float(p["tail_memory"]) / self._bl, 2.0 / float(p["window_phi"]))
         self._a0, self._g0 = a0, a0 + 3
         self._wt0 = self._g0 + 6
-        self._r0 = self._wt0 + 16
+        self._live = self._wt0 + 16  # live windows seen (each weighted by its live fraction)
+        self._r0 = self._live + 1
         #: rows of the held surprises of the two statistics
         self.surprises = slice(self._g0 + 2, self._g0 + 4)
         #: rows of state used, from ``a0``
-        self.rows = 25 + 2 * self._nb
+        self.rows = 26 + 2 * self._nb
 
     def init_rows(self, a: FloatArray) -> None:
         """Set the initial (independent-Gaussian) tails in a new state block."""
@@ -211,8 +231,13 @@ class Windows:
         sub = st[:, done]
         blocks = (n[done] + 1.0) / bl
         slot = push_block(sub, self._a0, self._r0, bl, nb, blocks)
-        wins = blocks - nb  # full windows seen before this one
-        full = wins >= 0
+        full = blocks >= nb
+        # a window in which the signal never moved (a held or stuck value) says nothing
+        # about how its slope or noise vary when it is live: it is neither learned nor
+        # counted, so hours of a frozen signal do not make its next movement "rare"
+        live = np.where(full, live_fraction(sub[self._r0 + nb : self._r0 + 2 * nb]), 0.0)
+        wins = sub[self._live]  # live windows seen before this one
+        learn = full & (live > 0.0)
         raw = window_stats(
             sub[self._r0 : self._r0 + nb], sub[self._r0 + nb : self._r0 + 2 * nb], slot, self._kr,
             (0.25 * sigma[done]) ** 2,
@@ -226,7 +251,7 @@ class Windows:
         scale = np.maximum(np.where(sub[sc_rows] > 0.0, sub[sc_rows], iid), iid)
         z = raw / scale
         g = np.where(full, np.stack([np.abs(z[0]), np.maximum(z[1], 0.0)]), 0.0)
-        tail = sub[self._wt0 : self._r0].reshape(8, 2, -1)
+        tail = sub[self._wt0 : self._live].reshape(8, 2, -1)
         # the trend counts only where a line beats two level changes; checked where it
         # exceeds its tail threshold (below, its value does not change what the tail learns)
         cand = np.flatnonzero(g[0] > np.maximum(tail[0, 0], self._wu_min[0, 0]))
@@ -245,17 +270,18 @@ class Windows:
         own = score_with_resolution(s_g - self._log_k, float(p["multiplicity"]))
         alarm = (own >= float(p["learn_threshold"])) & (wins >= self._wwarm)
         damp = np.where(alarm, float(p["window_slow"]), 1.0)
-        damp = np.where(full, damp, 0.0)
-        a = np.maximum(1.0 / (np.maximum(wins, 0.0) + 2.0), 1.0 / self._wmem) * damp
+        damp = np.where(learn, damp * live, 0.0)
+        a = np.maximum(1.0 / (wins + 2.0), 1.0 / self._wmem) * damp
         dev = np.minimum(np.abs(raw) * _ABS_TO_SIGMA, 2.5 * scale)
-        sub[sc_rows] = np.where(full, np.maximum(scale + a * (dev - scale), 1e-300), 0.0)
+        sub[sc_rows] = np.where(learn, np.maximum(scale + a * (dev - scale), 1e-300), sub[sc_rows])
         new = update_pot(
             g, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5],
-            np.maximum(wins, 0.0), self._wu_min, damp, float(p["window_phi"]),
+            wins, self._wu_min, damp, float(p["window_phi"]),
             self._wmem, 20.0, tail[6], tail[7],
         )  # fmt: skip
-        t_rows = slice(self._wt0, self._r0)
-        sub[t_rows] = np.where(full, np.stack(new).reshape(16, -1), sub[t_rows])
+        t_rows = slice(self._wt0, self._live)
+        sub[t_rows] = np.where(learn, np.stack(new).reshape(16, -1), sub[t_rows])
+        sub[self._live] = wins + live
         sub[self._g0 : self._g0 + 2] = g
         sub[self._g0 + 2 : self._g0 + 4] = s_g
         st[:, done] = sub
