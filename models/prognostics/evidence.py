@@ -6,7 +6,12 @@ turns them into what leaves the engine:
 
 * :func:`trend_only`: without a trained model, the probability and time to
   failure of a pair are those of its likeliest crossing among the indicators
-  that stand out from their baseline (z above :data:`TRENDLESS_Z`);
+  on a course toward failure (:func:`on_course`): far from their baseline (z
+  above :data:`TRENDLESS_Z`) and further along than at the same hours the day
+  before, on each of the last two days (by :data:`DAY_CHANGE_Z` standard
+  errors). A daily cycle (an MR chiller's cooling water) or a new operating
+  level (a new infusion rate) is not extrapolated; a trend needs three days
+  of points to be;
 * :func:`assemble_predictions`: one :class:`Prediction` per pair, with its
   (up to three) most deviating indicators as evidence, each converted back
   from normal-range units to the signal's own units (:func:`indicator`), so a
@@ -27,11 +32,13 @@ from htm_edge.models.prognostics.points import LEVEL, RATE, SPREAD
 from htm_edge.models.types import Indicator, Prediction
 
 __all__ = [
+    "DAY_CHANGE_Z",
     "STAT_NAMES",
     "TRENDLESS_Z",
     "Evidence",
     "assemble_predictions",
     "indicator",
+    "on_course",
     "trend_only",
 ]
 
@@ -40,6 +47,8 @@ IntArray = npt.NDArray[np.int64]
 STAT_NAMES = {LEVEL: "level", RATE: "rate", SPREAD: "spread"}
 #: trend-only predictions use indicators at least this many noise units from their baseline
 TRENDLESS_Z = 3.0
+#: ... and further along than a day before by this many standard errors, two days running
+DAY_CHANGE_Z = 2.0
 _EVIDENCE = 3
 
 
@@ -62,7 +71,7 @@ def trend_only(
     v: IndicatorValues, f: TrendForecast, group: IntArray, n: int
 ) -> tuple[FloatArray, FloatArray]:
     """Per pair: the probability within the horizon and the 10/50/90 % time to failure (s)."""
-    strong = np.nan_to_num(v.z, nan=0.0) > TRENDLESS_Z
+    strong = on_course(v)
     ph = np.where(strong, np.nan_to_num(f.p_horizon, nan=0.0), 0.0)
     p = np.zeros(n)
     np.maximum.at(p, group, ph)
@@ -73,6 +82,16 @@ def trend_only(
         with np.errstate(over="ignore", invalid="ignore"):
             ttf[:, j] = col * 86_400.0
     return p, ttf
+
+
+def on_course(v: IndicatorValues) -> npt.NDArray[np.bool_]:
+    """Indicators a trend may be extrapolated from (see the module docstring)."""
+    far = np.nan_to_num(v.z, nan=0.0) > TRENDLESS_Z
+    limit = DAY_CHANGE_Z * v.day_change_se
+    with np.errstate(invalid="ignore"):
+        today = np.nan_to_num(v.day_change - limit, nan=-1.0) > 0
+        yesterday = np.nan_to_num(v.prev_day_change - limit, nan=-1.0) > 0
+    return far & today & yesterday
 
 
 def assemble_predictions(

@@ -17,7 +17,16 @@ deviation is a log ratio):
   readings often repeat exactly);
 * ``slope_short`` (points of the last ``short_trend_h``) and ``slope_long``
   (daily medians of the last ``long_trend_days`` and the current level),
-  both Theil-Sen, per day, with standard errors.
+  both Theil-Sen, per day, with standard errors;
+* day over day, for predictions from trends alone: ``day_change``, the level
+  minus the median of the points of the same hours yesterday (the
+  ``level_window_h`` before ``now - 1 day``), and ``prev_day_change``,
+  yesterday's against the day before's, with one standard error for both
+  (``day_change_se``). A daily cycle cancels in both; a step shows in one of
+  them only (medians: a step inside yesterday's hours splits its points half
+  and half, and so shows in both, for one evaluation at most); a course
+  toward failure shows in both. Windows, not single points, so that sparse
+  streams (a sterilizer's cycles, event counts) still have a level there.
 
 Every quantity is in the signal's range units (deviation 1.0 = the whole
 healthy range), which makes indicators comparable across signals and devices.
@@ -59,6 +68,9 @@ class IndicatorValues:
     n_level: FloatArray
     history_days: FloatArray
     stale_h: FloatArray
+    day_change: FloatArray
+    prev_day_change: FloatArray
+    day_change_se: FloatArray
 
 
 def _pick(v: FloatArray, stat: IntArray) -> FloatArray:
@@ -91,7 +103,8 @@ def compute_indicators(
     days = _pick(day_all, stat)
     has = ~np.isnan(pts_t) & ~np.isnan(pts)
     age = now - pts_t
-    recent = has & (age <= level_window_h * 3600.0)
+    window_s = level_window_h * 3600.0
+    recent = has & (age <= window_s)
     with np.errstate(all="ignore"):
         level_recent = nanmedian_rows(np.where(recent, pts, np.nan))
     last_idx = np.where(has.any(axis=1), pts.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1), 0)
@@ -135,6 +148,13 @@ def compute_indicators(
     )
     y_long = np.concatenate([np.where(long, days[:, -nl:], np.nan), level[:, None]], axis=1)
     b_l, _, se_l = theil_sen(t_long, y_long)
+    ago = []  # the level at the same hours 1 and 2 days ago, and how many points it has
+    for days_ago in (1.0, 2.0):
+        same_hours = has & (age > days_ago * _DAY) & (age <= days_ago * _DAY + window_s)
+        with np.errstate(all="ignore"):
+            ago.append(nanmedian_rows(np.where(same_hours, pts, np.nan)))
+        ago.append(np.maximum(same_hours.sum(axis=1), 1).astype(np.float64))
+    level_1d, n_1d, level_2d, n_2d = ago
 
     unit = np.where(stat == SPREAD, 1.0, scale)
     first = np.where(has.any(axis=1), pts_t[np.arange(k), np.argmax(has, axis=1)], np.nan)
@@ -157,4 +177,7 @@ def compute_indicators(
             n_level=n_level,
             history_days=np.nan_to_num(history, nan=0.0),
             stale_h=np.where(np.isfinite(last_age), last_age / 3600.0, 1e3),
+            day_change=sign * (level - level_1d) / unit,
+            prev_day_change=sign * (level_1d - level_2d) / unit,
+            day_change_se=noise / unit * np.sqrt(2.0 / np.minimum(n_level, np.minimum(n_1d, n_2d))),
         )

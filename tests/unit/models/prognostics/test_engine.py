@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -26,7 +28,13 @@ def _lookup(device_id: str) -> Device:
     return {"P-1": PUMP, "P-2": PUMP2, "X-1": OTHER}[device_id]
 
 
-def _pump_day(day: int, soh: float, rng: np.random.Generator, rate_step: bool = True):
+def _pump_day(
+    day: int,
+    soh: float,
+    rng: np.random.Generator,
+    rate_step: bool = True,
+    occlusion: Callable[[np.ndarray], np.ndarray] = lambda ts: np.full(ts.size, 10.0),
+):
     """One day of a pump at one sample a minute: in use with rate steps, SOH, motor current."""
     ts = day * DAY + np.arange(0.0, DAY, 60.0)
     n = ts.size
@@ -39,7 +47,7 @@ def _pump_day(day: int, soh: float, rng: np.random.Generator, rate_step: bool = 
         ("motor_current_ma", motor),
         ("battery_soh_pct", soh + rng.normal(0, 0.3, n)),
         ("battery_voltage_v", 7.2 + rng.normal(0, 0.01, n)),
-        ("occlusion_baseline_mmhg", 10.0 + rng.normal(0, 0.8, n)),
+        ("occlusion_baseline_mmhg", occlusion(ts) + rng.normal(0, 0.8, n)),
     ):
         ids += ["P-1"] * n
         sigs += [name] * n
@@ -50,10 +58,10 @@ def _pump_day(day: int, soh: float, rng: np.random.Generator, rate_step: bool = 
     return [ids[i] for i in order], [sigs[i] for i in order], t[order], np.concatenate(vv)[order]
 
 
-def _run(pg, days, soh_of_day, rng, start=0):
+def _run(pg, days, soh_of_day, rng, start=0, **day_kw):
     out: list[Prediction] = []
     for d in range(start, days):
-        ids, sigs, t, v = _pump_day(d, soh_of_day(d), rng)
+        ids, sigs, t, v = _pump_day(d, soh_of_day(d), rng, **day_kw)
         for a in range(0, t.size, 3000):
             out.extend(
                 pg.update(ids[a : a + 3000], sigs[a : a + 3000], t[a : a + 3000], v[a : a + 3000])
@@ -132,3 +140,26 @@ def test_bad_batches_are_refused() -> None:
     pg = build_prognostics(PrognosticsConfig(), _lookup)
     with pytest.raises(ModelError):
         pg.update(["P-1"], ["in_use", "x"], np.zeros(1), np.zeros(1))
+
+
+@pytest.mark.parametrize(
+    ("course", "predicted"),
+    [
+        # a new operating level (a new set, another rate range): a step, then flat
+        (lambda ts: 10.0 + 6.0 * (ts >= 10 * DAY), False),
+        # the hospital's daily rhythm through the sensor's temperature: a cycle
+        (lambda ts: 13.0 + 6.0 * np.sin(2 * np.pi * ts / DAY), False),
+        # a drifting sensor: 2 mmHg a day from day 10, toward the 20-mmHg-wide range's limit
+        (lambda ts: 10.0 + 2.0 * np.maximum(0.0, ts / DAY - 10.0), True),
+    ],
+    ids=["step", "daily-cycle", "drift"],
+)
+def test_trends_alone_extrapolate_a_course_not_a_step_or_a_cycle(
+    course: Callable[[np.ndarray], np.ndarray], predicted: bool
+) -> None:
+    pg = build_prognostics(PrognosticsConfig(horizon_h=168.0), _lookup)
+    out = _run(pg, 16, lambda d: 95.0, np.random.default_rng(5), occlusion=course)
+    occ = [p.probability for p in out if p.failure_mode == "PUMP.OCCLUSION_SENSOR.DRIFT"]
+    # what a prediction rule opens on: two evaluations in a row (the default confirmation)
+    twice = [min(a, b) for a, b in itertools.pairwise(occ)]
+    assert len(occ) > 200 and (max(twice) > 0.5) is predicted
