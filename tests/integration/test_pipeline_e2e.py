@@ -20,7 +20,7 @@ from htm_edge.simulators.fleet import Fleet
 from tests.servers import Mosquitto
 
 START_TS = 1_767_254_400.0  # 2026-01-01 08:00 UTC, pinned: the fleet's day cycle depends on it
-SAMPLES = 3600  # 60 simulated hours at one sample a minute (the demo's scenario)
+SAMPLES = 3600  # 60 simulated hours at one sample a minute: a fault after a day, failing after two
 SPEEDUP = 21600.0  # 360 samples per real second
 
 
@@ -123,7 +123,7 @@ def test_simulated_fault_flows_to_exactly_one_alert(tmp_path: Path, mosquitto: M
     faulty = [e for e in opened if e["device_id"] == "MR-07"]
     assert len(faulty) == 1, opened
     assert faulty[0]["failure_mode"] == "MR.COLDHEAD.DEGRADATION"
-    # between the fault's onset and the failure (the demo's scenario: a day, then a day)
+    # between the fault's onset and the failure (a day, then a day)
     assert START_TS + 86400 <= faulty[0]["opened_at"] <= START_TS + 86400 + 86400
     assert [e for e in opened if e["device_id"] == "MR-08"] == []  # the healthy twin
     # one work order reached the notifier, with the device's place in it
