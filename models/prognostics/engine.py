@@ -17,6 +17,7 @@ alone give both. The state is a JSON-able snapshot, so a restart resumes warm.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,16 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _EFFECT, _IN_USE, _COV, _IGNORE = 0, 1, 2, 3
 _STAT = {"level": LEVEL, "rate": RATE, "spread": SPREAD}
+
+
+def ring_points_for(config: PrognosticsConfig) -> int:
+    """Points kept per stream: at least 96, and enough for the same hours two days ago.
+
+    Trend-only predictions compare the level with the same hours one and two
+    days before (:mod:`.indicators`), so a short bucket keeps more points.
+    """
+    need = (2 * 86_400.0 + config.level_window_h * 3600.0) / config.bucket_s
+    return max(96, math.ceil(need) + 2)
 
 
 @dataclass
@@ -96,7 +107,7 @@ class Prognostics:
                 f"models.prognostics.horizon_h = {config.horizon_h:g} but the model file was "
                 f"trained for {model.horizon_s / 3600.0:g} h; set the same horizon or retrain"
             )
-        self.points = StreamPoints(config.bucket_s)
+        self.points = StreamPoints(config.bucket_s, ring_points=ring_points_for(config))
         self.norm = WorkloadNormaliser()
         self._slot: dict[tuple[str, str], int] = {}
         self._keys: list[tuple[str, str]] = []
