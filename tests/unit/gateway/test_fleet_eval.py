@@ -97,6 +97,7 @@ KEYS = {
 }
 
 
+@pytest.mark.timeout(2400)  # with another scikit-learn, evaluate trains the reference first
 def test_evaluate_command_json_last_line(capsys: pytest.CaptureFixture[str]) -> None:
     base = ["evaluate", "--devices", "9", "--days", "2", "--seed", "3", "--period", "300"]
     assert main([*base, "--no-predict"]) == 0
