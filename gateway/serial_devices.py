@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import os
 import select
+import time
 import tty
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -76,16 +77,25 @@ class PtyDevice:
                     os.close(fd)
         self.master = self._slave = None
 
-    def write(self, data: bytes) -> None:
-        """Write all of ``data`` to the gateway (blocking briefly when the pty is full)."""
+    def write(self, data: bytes, timeout_s: float = 5.0) -> None:
+        """Write all of ``data`` to the gateway, waiting while the pty is full.
+
+        A gateway that stops reading (it shut down, or its port is closed) fills
+        the pty: after ``timeout_s`` the write gives up with :class:`TimeoutError`,
+        as a real device's answer would be lost on the line, instead of waiting
+        for ever.
+        """
         view = memoryview(data)
+        deadline = time.monotonic() + timeout_s
         while view:
             if self.master is None:
                 raise OSError("the device is unplugged")
             try:
-                select.select([], [self.master], [], 1.0)
+                select.select([], [self.master], [], 0.2)
                 n = os.write(self.master, view)
             except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the gateway is not reading the port") from None
                 continue
             except ValueError:
                 raise OSError("the device is unplugged") from None
@@ -153,9 +163,12 @@ class MedibusDevice:
     async def serve(self, stop: asyncio.Event) -> None:
         """Answer the gateway until ``stop`` is set (steps run in a thread)."""
         while not stop.is_set():
-            if self.pty.plugged:
+            if not self.pty.plugged:
+                await asyncio.sleep(0.05)
+                continue
+            try:
                 await asyncio.to_thread(self.step, 0.05)
-            else:
+            except OSError:  # unplugged under a write, or nobody reads: that answer is lost
                 await asyncio.sleep(0.05)
 
 
