@@ -14,6 +14,7 @@ model in process or on a Dask cluster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics.features import FEATURE_NAMES, FEATURE_SET
@@ -34,6 +35,12 @@ FloatArray = npt.NDArray[np.float64]
 KIND = "fleet-prognostics"
 QUANTILES = (0.1, 0.5, 0.9)
 GLOBAL = "*"
+
+
+@functools.cache
+def _threadpools() -> Any:
+    """The process's thread pools, found once (a fresh search costs about 2 ms a call)."""
+    return ThreadpoolController()
 
 
 @dataclass
@@ -132,7 +139,7 @@ class FleetModel:
         ttf = np.full((n, len(QUANTILES)), np.nan)
         # a few rows per call, hourly: OpenMP threads cost more than they save, and on a busy
         # gateway their spin-waits slowed predictions thirtyfold (measured with py-spy)
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with _threadpools().limit(limits=1, user_api="openmp"):
             if g.classifier is None:
                 p = np.full(n, g.base_rate)
             else:
