@@ -180,8 +180,9 @@ class SinkWriter:
                 await self.sink.write(chunk)
             except SinkError as exc:
                 if exc.too_large or exc.rejected:
-                    whole = exc.rejected_count is not None and exc.rejected_count >= len(chunk)
-                    if len(chunk) <= 1 or (exc.rejected and whole):
+                    count = exc.rejected_count
+                    refused_whole = exc.rejected and count is not None and count >= len(chunk)
+                    if len(chunk) <= 1 or refused_whole:
                         await self._set_aside(chunk, exc)
                     else:
                         self._count("splits")
@@ -210,14 +211,15 @@ class SinkWriter:
         self._writing -= len(chunk)
         reason = "too_large" if exc.too_large else "rejected"
         self._count("dropped_too_large" if exc.too_large else "rejected", len(chunk))
+        kept = "kept in the dead-letter store" if self.dead_letter else "not kept (no store)"
         log.error(
-            "event=sink_reading_set_aside sink=%s reason=%s readings=%d first=%s error=%r "
-            "hint=kept in the dead-letter store",
+            "event=sink_reading_set_aside sink=%s reason=%s readings=%d first=%s error=%r hint=%s",
             self.sink.name,
             reason,
             len(chunk),
             f"{chunk[0].device_id}/{chunk[0].signal}@{chunk[0].ts:.0f}",
             str(exc),
+            kept,
         )
         if self.dead_letter is not None:
             await self.dead_letter(self.sink.name, chunk, str(exc))
