@@ -31,12 +31,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from htm_edge.gateway.hospital_fleet import build_engine, write_fleet_files
+from htm_edge.gateway.hospital_fleet import write_fleet_files
+from htm_edge.gateway.prognostics_fleet import build_engine_for
 from htm_edge.gateway.settings import load_config
 from htm_edge.gateway.train import train_from_sim_dir
 from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics import FleetModel, PrognosticsConfig
-from htm_edge.simulators.clock import seeded_start
 
 __all__ = [
     "DAYS",
@@ -79,8 +79,7 @@ def build_reference_model(
     """
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="htm-edge-reference-") as tmp:
-        start = seeded_start(SEED, time.time(), days * 86_400.0)
-        engine = build_engine(devices, SEED, PERIOD_S, start)
+        engine = build_engine_for(devices, SEED, days, PERIOD_S)
         if progress:
             print(
                 f"reference model: simulating {devices} devices x {days} days (seed {SEED})",
