@@ -148,13 +148,16 @@ def compute_indicators(
     )
     y_long = np.concatenate([np.where(long, days[:, -nl:], np.nan), level[:, None]], axis=1)
     b_l, _, se_l = theil_sen(t_long, y_long)
-    ago = []  # the level at the same hours 1 and 2 days ago, and how many points it has
-    for days_ago in (1.0, 2.0):
-        same_hours = has & (age > days_ago * _DAY) & (age <= days_ago * _DAY + window_s)
+
+    def same_hours(days_ago: float) -> tuple[FloatArray, FloatArray]:
+        """The level of the same hours ``days_ago`` days back, and how many points it has."""
+        mask = has & (age > days_ago * _DAY) & (age <= days_ago * _DAY + window_s)
         with np.errstate(all="ignore"):
-            ago.append(nanmedian_rows(np.where(same_hours, pts, np.nan)))
-        ago.append(np.maximum(same_hours.sum(axis=1), 1).astype(np.float64))
-    level_1d, n_1d, level_2d, n_2d = ago
+            median = nanmedian_rows(np.where(mask, pts, np.nan))
+        return median, np.maximum(mask.sum(axis=1), 1).astype(np.float64)
+
+    level_1d, n_1d = same_hours(1.0)
+    level_2d, n_2d = same_hours(2.0)
 
     unit = np.where(stat == SPREAD, 1.0, scale)
     first = np.where(has.any(axis=1), pts_t[np.arange(k), np.argmax(has, axis=1)], np.nan)
