@@ -30,10 +30,10 @@ floors of the learned ones). The rings hold ``2 W`` floats per stream.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from htm_edge.models.base import FloatArray
 from htm_edge.models.detectors._stats import BoolArray
@@ -119,9 +119,10 @@ def gaussian_prior(phi: float) -> tuple[FloatArray, FloatArray]:
     """Threshold (upper ``phi`` quantile) and mean excess of the standardised window
     statistics for independent Gaussian noise (shape ``(2, 1)`` each): ``|z|`` of a
     standard normal ``z`` (trend, two-sided) and ``max(z, 0)`` (variance, one-sided)."""
-    u_t, u_f = float(stats.norm.isf(phi / 2.0)), float(stats.norm.isf(phi))
-    ex_t = float(stats.norm.pdf(u_t) / stats.norm.sf(u_t)) - u_t
-    ex_f = float(stats.norm.pdf(u_f) / stats.norm.sf(u_f)) - u_f
+    nd = NormalDist()  # the standard library's: scipy.stats would cost ~40 MB to import
+    u_t, u_f = nd.inv_cdf(1.0 - phi / 2.0), nd.inv_cdf(1.0 - phi)
+    ex_t = nd.pdf(u_t) / (1.0 - nd.cdf(u_t)) - u_t
+    ex_f = nd.pdf(u_f) / (1.0 - nd.cdf(u_f)) - u_f
     return np.array([[u_t], [u_f]]), np.array([[ex_t], [ex_f]])
 
 
