@@ -105,7 +105,7 @@ window statistics, their surprises and learned scales; eight per statistic for
 two window tails; the live windows seen; two rings of 20 block means and
 variances), 864 bytes. Batches
 of more than 16,384 streams are processed in chunks of that size, which bounds
-the temporaries (a process holding 100,000 streams peaks near 250 MB).
+the temporaries (a process holding 100,000 streams peaks near 220 MB).
 """
 
 from __future__ import annotations
