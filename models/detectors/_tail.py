@@ -30,7 +30,8 @@ Points judged anomalous update the tail at ``slow`` times the rate.
 State per statistic: 8 float64 (``u``, effective count ``k`` of exceedance runs,
 mean log-excess ``m1``, mean squared log-excess ``m2``, mean excess ``e1``,
 exceedance rate ``pi``, whether the last value exceeded ``u``, and the effective
-count ``kp`` of exceedances).
+count ``kp`` of exceedances; for a declustered statistic, the run's maximum so far
+and the count of runs learned).
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ _S_TOP = 30.0
 
 def tail_surprise_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
-    e1: FloatArray, pi: FloatArray, u_min: FloatArray, prior_e1: FloatArray, xi0: float,
+    e1: FloatArray, pi: FloatArray, u_min: FloatArray, prior_e1: FloatArray,
+    xi0: float | FloatArray,
     k0: float, xi_max: float, c_pred: float | FloatArray, rel_prior: float | FloatArray = 0.0,
-    rel_runs: float = 5.0, evidence_runs: float = 0.0,
+    rel_runs: float = 5.0, evidence_runs: float | FloatArray = 0.0,
 ) -> FloatArray:  # fmt: skip
     """Return ``-log p`` of statistics ``t`` under the tail models (all arrays broadcast).
 
@@ -65,7 +67,7 @@ def tail_surprise_pot(
     degrees of freedom) beyond the learned threshold ``u``, whatever the statistic's
     units, while few independent exceedances (runs, ``k``) have been seen; the floor
     fades as they are (to a fifth of it after ``4 rel_runs`` runs). With
-    ``evidence_runs`` > 0 the surprise beyond ``u`` is weighted by
+    ``evidence_runs`` > 0 (a number, or one per statistic) the surprise beyond ``u`` is weighted by
     ``k / (k + evidence_runs)``: before any exceedance run, ``p`` is no smaller than
     the learned rate of exceeding ``u`` (a stream constant so far has no tail to
     extrapolate).
@@ -85,10 +87,11 @@ def tail_surprise_pot(
     xs = np.maximum(xi, 1e-9)
     lphi = -np.log(pi)
     excess = np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
-    if evidence_runs > 0.0:
+    if np.any(np.asarray(evidence_runs) > 0.0):
         # with no exceedance run seen, nothing is known beyond u: p is the rate of
         # exceeding u; the fitted tail's extra surprise is trusted as runs are seen
-        excess = excess * (k / (k + evidence_runs))
+        ev = np.asarray(evidence_runs)
+        excess = excess * np.where(ev > 0.0, k / (k + ev + _TINY), 1.0)
     s_tail = lphi + excess
     ratio_b = t / ue
     return np.where(t > ue, s_tail, lphi * np.minimum(ratio_b * ratio_b, 1.0))
@@ -98,6 +101,7 @@ def update_pot(
     t: FloatArray, u: FloatArray, k: FloatArray, m1: FloatArray, m2: FloatArray,
     e1: FloatArray, pi: FloatArray, n: FloatArray, u_min: FloatArray, damp: FloatArray,
     phi: float, memory: float, n0: float, prev: FloatArray, kp: FloatArray,
+    decluster: BoolArray | None = None,
 ) -> tuple[FloatArray, ...]:  # fmt: skip
     """Learn one value of each statistic: new ``(u, k, m1, m2, e1, pi, exceeded, kp)``.
 
@@ -108,6 +112,13 @@ def update_pot(
     weighs the prior and the margin). ``kp`` counts exceedances, the weights of the
     running means of the excesses: every exceedance of a run weighs the same, so a
     single long run does not overwrite what earlier runs taught.
+
+    Where ``decluster`` is true (per statistic), the excess moments learn one value
+    per run instead, its maximum, when the run ends (``prev`` then holds the run's
+    maximum so far, 0 outside a run): the standard declustering of a dependent
+    statistic, whose exceedances within a run are one event. A cumulative statistic
+    (a CUSUM) that climbs through a sustained change thus does not teach its tail
+    while it climbs.
     """
     ue = np.maximum(u, u_min)
     exc: BoolArray = t > ue
@@ -115,22 +126,32 @@ def update_pot(
     gain = np.maximum(1.0 / (n + n0), 1.0 / memory) * damp
     step = gain * (e1 * (1.0 / phi))
     u_new = np.maximum(u + step * (exc.astype(np.float64) - phi), u_min)
+    new_run = exc & (prev <= 0.0)
+    learn, tx, prev_new = exc, t, exc.astype(np.float64)
+    if decluster is not None:
+        # a declustered statistic learns one excess per run, its maximum, when the run
+        # ends (``prev`` holds the run's maximum so far): a long run (a sustained change
+        # of a cumulative statistic) does not teach the tail while it lasts
+        run_max = np.where(exc, np.maximum(prev, t), 0.0)
+        ended = (~exc) & (prev > 0.0)
+        learn = np.where(decluster, ended, exc)
+        tx = np.where(decluster, np.where(ended, prev, t), t)
+        prev_new = np.where(decluster, run_max, prev_new)
     # excess moments: running means over exceedances, then exponentially weighted
-    a = np.where(exc, damp * np.maximum(1.0 / (kp + 1.0), 1.0 / (memory * phi)), 0.0)
-    lg = np.log(np.maximum(t, _TINY) / ue)
-    lg = np.where(exc, lg, 0.0)
+    a = np.where(learn, damp * np.maximum(1.0 / (kp + 1.0), 1.0 / (memory * phi)), 0.0)
+    lg = np.log(np.maximum(tx, _TINY) / ue)
+    lg = np.where(learn, lg, 0.0)
     m1n = m1 + a * (lg - m1)
     m2n = m2 + a * (lg * lg - m2)
-    e1n = np.maximum(e1 + a * (np.where(exc, t - ue, 0.0) - e1), 1e-12 * ue + _TINY)
-    new_run = exc & (prev < 0.5)
+    e1n = np.maximum(e1 + a * (np.where(learn, tx - ue, 0.0) - e1), 1e-12 * ue + _TINY)
     kn = np.minimum(k * (1.0 - 1.0 / memory) + np.where(new_run, damp, 0.0), memory * phi)
-    kpn = np.minimum(kp * (1.0 - 1.0 / memory) + np.where(exc, damp, 0.0), memory * phi)
+    kpn = np.minimum(kp * (1.0 - 1.0 / memory) + np.where(learn, damp, 0.0), memory * phi)
     # the exceedance rate of u (phi at equilibrium; less when u rests on its floor, as on
     # a constant stream), a running mean from a prior worth 1 / phi points
     exc_f = exc.astype(np.float64)
     a_pi = np.maximum(1.0 / (n + 1.0 / phi), 1.0 / memory) * damp
     pin = np.clip(pi + a_pi * (exc_f - pi), 1e-7, 0.5)
-    return u_new, kn, m1n, m2n, e1n, pin, exc_f, kpn
+    return u_new, kn, m1n, m2n, e1n, pin, prev_new, kpn
 
 
 def score_with_resolution(s: FloatArray, multiplicity: float) -> FloatArray:

@@ -129,16 +129,22 @@ from htm_edge.models.detectors._core import (
     span_alpha,
     update_quantum,
 )
+from htm_edge.models.detectors._noise import (
+    NOISE_PRIOR_E1,
+    cusum_step,
+    increments,
+    threshold_prior,
+)
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
 from htm_edge.models.detectors._window import Windows
 from htm_edge.models.errors import ModelError
 
 __all__ = ["RobustPot"]
 
-_K = 4  # statistics: point, level, spread, range
-_NAMES = ("point", "level", "spread", "range")
+_K = 5  # statistics: point, level, spread, range, noise
+_NAMES = ("point", "level", "spread", "range", "noise")
 _WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
-_T0 = 10  # first row of the tail models
+_T0 = 11  # first row of the tail models
 _A0 = _T0 + 8 * _K  # first row of the window statistics' state (see _window.Windows)
 _CHUNK = 16384  # streams per vector step: bounds the temporaries of a big batch
 _ZCLIP = 4.0
@@ -209,7 +215,12 @@ class RobustPot(ArrayDetector):
         "huber": 2.0,
         "tail_threshold": 0.99,
         "tail_slow": 0.5,
-        "statistics": "point,spread,range,trend",
+        "statistics": "point,spread,range,trend,noise",
+        "noise_ratio": 2.5,
+        "noise_cap": 25.0,
+        "noise_top": 20.0,
+        "noise_evidence_runs": 20.0,
+        "noise_xi_margin": 0.25,
         "block": 15,
         "blocks": 20,
         "recent_blocks": 4,
@@ -225,7 +236,7 @@ class RobustPot(ArrayDetector):
         "variance_xi_margin": 0.5,
     }
     FIELDS: ClassVar[tuple[str, ...]] = (
-        "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad",
+        "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad", "cus",
         *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(_K)),
         "bsum", "bres", "bsq", "g_trend", "g_var", "s_trend", "s_var", "scale_t", "scale_v",
         *(f"w{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(2)),
@@ -237,6 +248,8 @@ class RobustPot(ArrayDetector):
         spans = (p["span"], p["scale_span"], p["level_span"], p["spread_span"])
         if p["accept"] < 4 or min(spans) < 1:
             raise ModelError("robust_pot: need accept >= 4 and spans >= 1")
+        if p["noise_ratio"] <= 1.0 or p["noise_cap"] <= 0 or p["noise_top"] <= 0:
+            raise ModelError("robust_pot: need noise_ratio > 1, noise_cap > 0, noise_top > 0")
         if not 0.0 < p["phi"] < 0.5 or p["tail_memory"] * p["phi"] < 2 or p["k0"] <= 0:
             raise ModelError("robust_pot: need 0 < phi < 0.5, tail_memory * phi >= 2, k0 > 0")
         self._alpha = span_alpha(p["span"])
@@ -258,9 +271,20 @@ class RobustPot(ArrayDetector):
         # priors: what an independent Gaussian stream would give (sigma units)
         sd_e = math.sqrt(self._b / (2.0 - self._b))
         sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
-        self._prior_e1 = np.array([[0.4], [0.4 * sd_e], [0.4 * sd_v], [0.4]])
-        self._u_init = np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33])
-        self._u_min = np.array([[1.0], [0.5 * sd_e], [0.3], [1.0]])
+        u_noise = threshold_prior(float(p["phi"]))
+        self._prior_e1 = np.array([[0.4], [0.4 * sd_e], [0.4 * sd_v], [0.4], [NOISE_PRIOR_E1]])
+        self._u_init = np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33, u_noise])
+        self._u_min = np.array([[1.0], [0.5 * sd_e], [0.3], [1.0], [0.5]])
+        # the noise CUSUM: exponential tail (shape prior 0), declustered until it reaches
+        # its top (then it learns every point, as the other tails do), trusted by runs
+        self._cs_ab = increments(float(p["noise_ratio"]))
+        one = np.ones((_K, 1))
+        self._decluster = np.array([[nm == "noise"] for nm in _NAMES])
+        self._xi0 = np.where(self._decluster, 0.0, float(p["xi0"]) * one)
+        self._xi_margin = np.where(
+            self._decluster, float(p["noise_xi_margin"]), float(p["xi_margin"]) * one
+        )
+        self._evidence = np.where(self._decluster, float(p["noise_evidence_runs"]), 0.0 * one)
 
     @staticmethod
     def acceptance_points(params: dict[str, Any]) -> int:
@@ -316,12 +340,14 @@ class RobustPot(ArrayDetector):
         sig_sl = np.maximum(SIGMA_PER_MAD * st[9], sigma)
         z_sl = np.where(n > 0, x - st[8], 0.0) / sig_sl
         v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
-        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl)])
+        cs = cusum_step(st[10], z, *self._cs_ab, float(p["noise_cap"]), float(p["noise_top"]))
+        cs = np.where(n >= self._warm, cs, 0.0)
+        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl), cs])
         tail = st[_T0:_A0].reshape(8, _K, -1)
         s_all = tail_surprise_pot(
             t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
-            self._prior_e1, float(p["xi0"]), float(p["k0"]), float(p["xi_max"]),
-            float(p["xi_margin"]), float(p["prior_rel"]), float(p["prior_runs"]),
+            self._prior_e1, self._xi0, float(p["k0"]), float(p["xi_max"]),
+            self._xi_margin, float(p["prior_rel"]), float(p["prior_runs"]), self._evidence,
         )  # fmt: skip
         s_all = np.concatenate([s_all, st[self._win.surprises]])
         s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
@@ -383,6 +409,7 @@ class RobustPot(ArrayDetector):
         new = update_pot(
             ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min,
             damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6], tail[7],
+            self._decluster & (ctx["t"][4] < float(p["noise_top"])),
         )  # fmt: skip
         on = n >= 0.5 * self._warm
         st[_T0:_A0] = np.where(on, np.stack(new), tail).reshape(8 * _K, -1)
@@ -395,6 +422,7 @@ class RobustPot(ArrayDetector):
         st[7] = count
         st[8] = slow_lvl
         st[9] = slow_mad
+        st[10] = ctx["t"][4]
         self._win.update(st, ctx["dc"], ctx["xc"], ctx["sigma"], n)
         st[0] = n + 1.0
         return st
