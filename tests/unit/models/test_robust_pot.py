@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import numpy as np
 import pytest
@@ -116,17 +117,31 @@ def test_finished_step_leaves_the_trend(size: float) -> None:
     assert s[2500 + accept :].max() < 0.9
 
 
+def _noise_growth_flagged(onset: int, variance_factor: float, streams: int = 40) -> float:
+    """Share of ``streams`` N(50, 2) streams whose variance grows by ``variance_factor``
+    at point ``onset`` (constant mean) that score 0.99 within 150 points of it."""
+    rng = np.random.default_rng([onset, int(10 * variance_factor)])
+    x = 50.0 + 2.0 * rng.normal(size=(onset + 400, streams))
+    x[onset:] = 50.0 + math.sqrt(variance_factor) * (x[onset:] - 50.0)
+    ts = np.broadcast_to((np.arange(onset + 400) * 60.0)[:, None], x.shape).copy()
+    s = run_many(make_detector("robust_pot", streams), x, ts)
+    return float(np.mean(s[onset : onset + 150].max(axis=0) >= 0.99))
+
+
+def test_noise_growth_is_flagged_at_onset_in_most_streams() -> None:
+    # the noise CUSUM: sigma x 2 (variance x 4) 10,000 points in, 27 of 40 streams
+    # (without it: 23 of 40, from the spread statistic alone)
+    assert _noise_growth_flagged(10_000, 4.0) >= 0.65
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="known limitation: a variance tripling (sigma x 1.73) at constant mean is "
-    "learned by the slow scale and the spread tail before it scores 0.99 (see the docstring; "
-    "variants tried: docs/benchmarks.md, third round)",
+    reason="known limitation: 3,000 points in, a variance tripling (sigma x 1.73) at constant "
+    "mean scores 0.99 within 150 points in 8 of 40 streams; the noise CUSUM's tail is trusted "
+    "only as runs are seen (see the docstring; variants: docs/benchmarks.md, fourth round)",
 )
-def test_variance_tripling_flagged_at_onset() -> None:
-    x = _noise(6, 3300)
-    x[3000:] = 50.0 + np.sqrt(3.0) * (x[3000:] - 50.0)
-    s = run(make_detector("robust_pot"), x)
-    assert s[3000:3150].max() >= 0.99
+def test_variance_tripling_flagged_at_onset_in_most_streams() -> None:
+    assert _noise_growth_flagged(3000, 3.0) >= 0.5
 
 
 def test_json_round_trip_mid_block_gives_the_same_scores() -> None:
