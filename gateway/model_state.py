@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from htm_edge.collector.private import private_file
+from htm_edge.models.errors import ModelError
 from htm_edge.models.prognostics import Prognostics
 from htm_edge.models.scorer import StreamScorer
 
@@ -57,7 +58,7 @@ def restore_model_state(data_dir: Path) -> ModelState | None:
             )
         else:  # a file from before the spool: the scorer's snapshot alone
             state = ModelState(StreamScorer.restore(doc), None)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, ModelError) as exc:
         log.warning(
             "event=model_state_unreadable path=%s error=%r action=start_cold", path, str(exc)
         )

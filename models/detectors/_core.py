@@ -329,7 +329,15 @@ class ArrayDetector(Detector):
             raise ModelError(f"snapshot of {snapshot.get('name')!r} given to {cls.type_name!r}")
         det = cls(int(snapshot["n_streams"]), **snapshot["params"])
         for b, rows in snapshot["blocks"].items():
-            arr = np.array(rows, dtype=np.float64).reshape(det._blocks[b].shape)
+            want = det._blocks[b].shape
+            arr = np.array(rows, dtype=np.float64)
+            if arr.shape != want:
+                # another version's layout (a statistic added or removed): refuse it whole,
+                # rather than read its rows as something they are not
+                raise ModelError(
+                    f"{cls.type_name} snapshot block {b!r} has shape {arr.shape}, this version "
+                    f"keeps {want} (saved by another version): start its streams cold"
+                )
             det._blocks[b] = arr
         return det
 

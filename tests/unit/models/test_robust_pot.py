@@ -130,14 +130,14 @@ def _noise_growth_flagged(onset: int, variance_factor: float, streams: int = 40)
 
 def test_noise_growth_is_flagged_at_onset_in_most_streams() -> None:
     # the noise CUSUM: sigma x 2 (variance x 4) 10,000 points in, 27 of 40 streams
-    # (without it: 23 of 40, from the spread statistic alone)
+    # (with the spread statistic in its place: 23 of 40)
     assert _noise_growth_flagged(10_000, 4.0) >= 0.65
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="known limitation: 3,000 points in, a variance tripling (sigma x 1.73) at constant "
-    "mean scores 0.99 within 150 points in 8 of 40 streams; the noise CUSUM's tail is trusted "
+    "mean scores 0.99 within 150 points in 9 of 40 streams; the noise CUSUM's tail is trusted "
     "only as runs are seen (see the docstring; variants: docs/benchmarks.md, fourth round)",
 )
 def test_variance_tripling_flagged_at_onset_in_most_streams() -> None:
