@@ -278,6 +278,8 @@ class RobustPot(ArrayDetector):
             valid = _NAMES + _WNAMES
             raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {valid}")
         self._use = np.array([[nm in names] for nm in _NAMES])
+        #: the per-point statistics in use: only their tails are scored and learned
+        self._rows = np.flatnonzero(self._use[:, 0])
         self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
         self._win = Windows(p, _A0, self._use_w, self._log_k)
@@ -355,18 +357,21 @@ class RobustPot(ArrayDetector):
         v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
         cs = cusum_step(st[10], z, *self._cs_ab, float(p["noise_cap"]), float(p["noise_top"]))
         cs = np.where(n >= self._warm, cs, 0.0)
-        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl), cs])
-        tail = st[_T0:_A0].reshape(8, _K, -1)
-        s_all = tail_surprise_pot(
-            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min,
-            self._prior_e1, self._xi0, float(p["k0"]), float(p["xi_max"]),
-            self._xi_margin, float(p["prior_rel"]), float(p["prior_runs"]), self._evidence,
+        ix = self._rows
+        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl), cs])[ix]
+        tail = st[_T0:_A0].reshape(8, _K, -1)[:, ix]
+        s_pt = np.zeros((_K, x.shape[0]))
+        s_pt[ix] = tail_surprise_pot(
+            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min[ix],
+            self._prior_e1[ix], self._xi0[ix], float(p["k0"]), float(p["xi_max"]),
+            self._xi_margin[ix], float(p["prior_rel"]), float(p["prior_runs"]),
+            self._evidence[ix],
         )  # fmt: skip
-        s_all = np.concatenate([s_all, st[self._win.surprises]])
+        s_all = np.concatenate([s_pt, st[self._win.surprises]])
         s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
         s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         rc = np.where(n > 0, zc * sigma, 0.0)
-        ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v}
+        ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v, "cs": cs}
         # first differences, winsorised: a level step adds one bounded term to its block's
         # variance, a slow trend none
         lim_d = _ZCLIP * math.sqrt(2.0) * sigma
@@ -414,18 +419,20 @@ class RobustPot(ArrayDetector):
         dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[9]
         slow_mad = np.where(n > 0, st[9] + a_sl * damp * dev_sl, 0.0)
         # tails of the statistics
-        tail = st[_T0:_A0].reshape(8, _K, -1)
+        ix = self._rows
+        rows = st[_T0:_A0].reshape(8, _K, -1)  # a view: written in place below
+        tail = rows[:, ix]
         # the tails learn from every point but alarms (the far tail is where they are shaped)
         damp_t = np.where(
             scores >= float(p["tail_threshold"]), np.maximum(damp, float(p["tail_slow"])), 1.0
         )
         new = update_pot(
-            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min,
+            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min[ix],
             damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6], tail[7],
-            self._decluster & (ctx["t"][4] < float(p["noise_top"])),
+            self._decluster[ix] & (ctx["cs"] < float(p["noise_top"])),
         )  # fmt: skip
         on = n >= 0.5 * self._warm
-        st[_T0:_A0] = np.where(on, np.stack(new), tail).reshape(8 * _K, -1)
+        rows[:, ix] = np.where(on, np.stack(new), tail)
         st[1] = lvl
         st[2] = mad
         st[3] = update_quantum(st[3], n, x, st[4])
@@ -435,7 +442,7 @@ class RobustPot(ArrayDetector):
         st[7] = count
         st[8] = slow_lvl
         st[9] = slow_mad
-        st[10] = ctx["t"][4]
+        st[10] = ctx["cs"]
         self._win.update(st, ctx["dc"], ctx["xc"], ctx["sigma"], n)
         st[0] = n + 1.0
         return st
