@@ -118,7 +118,7 @@ window statistics, their surprises and learned scales; eight per statistic for
 two window tails; the live windows seen; two rings of 20 block means and
 variances), 936 bytes. Batches
 of more than 16,384 streams are processed in chunks of that size, which bounds
-the temporaries (a process holding 100,000 streams peaks near 220 MB).
+the temporaries (a process holding 100,000 streams peaks near 230 MB).
 """
 
 from __future__ import annotations
