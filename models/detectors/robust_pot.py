@@ -143,20 +143,17 @@ from htm_edge.models.detectors._core import (
     span_alpha,
     update_quantum,
 )
-from htm_edge.models.detectors._noise import (
-    NOISE_PRIOR_E1,
-    cusum_step,
-    increments,
-    threshold_prior,
-)
+from htm_edge.models.detectors._noise import cusum_step, increments
+from htm_edge.models.detectors._point_tails import NAMES as POINT_NAMES
+from htm_edge.models.detectors._point_tails import point_tails
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
 from htm_edge.models.detectors._window import Windows
 from htm_edge.models.errors import ModelError
 
 __all__ = ["RobustPot"]
 
-_K = 5  # statistics: point, level, spread, range, noise
-_NAMES = ("point", "level", "spread", "range", "noise")
+_NAMES = POINT_NAMES
+_K = len(_NAMES)
 _WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
 _T0 = 11  # first row of the tail models
 _A0 = _T0 + 8 * _K  # first row of the window statistics' state (see _window.Windows)
@@ -284,23 +281,8 @@ class RobustPot(ArrayDetector):
         self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
         self._win = Windows(p, _A0, self._use_w, self._log_k)
-        # priors: what an independent Gaussian stream would give (sigma units)
-        sd_e = math.sqrt(self._b / (2.0 - self._b))
-        sd_v = math.sqrt(1.8 * self._c / (2.0 - self._c))
-        u_noise = threshold_prior(float(p["phi"]))
-        self._prior_e1 = np.array([[0.4], [0.4 * sd_e], [0.4 * sd_v], [0.4], [NOISE_PRIOR_E1]])
-        self._u_init = np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33, u_noise])
-        self._u_min = np.array([[1.0], [0.5 * sd_e], [0.3], [1.0], [0.5]])
-        # the noise CUSUM: exponential tail (shape prior 0), declustered until it reaches
-        # its top (then it learns every point, as the other tails do), trusted by runs
+        self._pt = point_tails(p, self._b, self._c)
         self._cs_ab = increments(float(p["noise_ratio"]))
-        one = np.ones((_K, 1))
-        self._decluster = np.array([[nm == "noise"] for nm in _NAMES])
-        self._xi0 = np.where(self._decluster, 0.0, float(p["xi0"]) * one)
-        self._xi_margin = np.where(
-            self._decluster, float(p["noise_xi_margin"]), float(p["xi_margin"]) * one
-        )
-        self._evidence = np.where(self._decluster, float(p["noise_evidence_runs"]), 0.0 * one)
 
     @staticmethod
     def acceptance_points(params: dict[str, Any]) -> int:
@@ -333,8 +315,8 @@ class RobustPot(ArrayDetector):
     def _new_block(self, b: str, rows: int, init: float, n: int) -> FloatArray:
         a = np.zeros((rows, n))
         if b == "state":
-            a[_T0 : _T0 + _K] = self._u_init[:, None]
-            a[_T0 + 4 * _K : _T0 + 5 * _K] = self._prior_e1
+            a[_T0 : _T0 + _K] = self._pt.u_init[:, None]
+            a[_T0 + 4 * _K : _T0 + 5 * _K] = self._pt.prior_e1
             a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
             a[6] = 0.97
             self._win.init_rows(a)
@@ -358,15 +340,14 @@ class RobustPot(ArrayDetector):
         v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
         cs = cusum_step(st[10], z, *self._cs_ab, float(p["noise_cap"]), float(p["noise_top"]))
         cs = np.where(n >= self._warm, cs, 0.0)
-        ix = self._rows
+        ix, pt = self._rows, self._pt
         t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl), cs])[ix]
         tail = st[_T0:_A0].reshape(8, _K, -1)[:, ix]
         s_pt = np.zeros((_K, x.shape[0]))
         s_pt[ix] = tail_surprise_pot(
-            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], self._u_min[ix],
-            self._prior_e1[ix], self._xi0[ix], float(p["k0"]), float(p["xi_max"]),
-            self._xi_margin[ix], float(p["prior_rel"]), float(p["prior_runs"]),
-            self._evidence[ix],
+            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], pt.u_min[ix],
+            pt.prior_e1[ix], pt.xi0[ix], float(p["k0"]), float(p["xi_max"]),
+            pt.xi_margin[ix], float(p["prior_rel"]), float(p["prior_runs"]), pt.evidence[ix],
         )  # fmt: skip
         s_all = np.concatenate([s_pt, st[self._win.surprises]])
         s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
@@ -428,9 +409,11 @@ class RobustPot(ArrayDetector):
             scores >= float(p["tail_threshold"]), np.maximum(damp, float(p["tail_slow"])), 1.0
         )
         new = update_pot(
-            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._u_min[ix],
+            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._pt.u_min[ix],
             damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6], tail[7],
-            self._decluster[ix] & (ctx["cs"] < float(p["noise_top"])),
+            # the noise CUSUM's tail is declustered until the sum reaches its top: from
+            # there it learns every point, as the other tails learn an accepted change
+            self._pt.decluster[ix] & (ctx["cs"] < float(p["noise_top"])),
         )  # fmt: skip
         on = n >= 0.5 * self._warm
         rows[:, ix] = np.where(on, np.stack(new), tail)
