@@ -275,9 +275,8 @@ class RobustPot(ArrayDetector):
         if bad or not names:
             valid = _NAMES + _WNAMES
             raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {valid}")
-        self._use = np.array([[nm in names] for nm in _NAMES])
         #: the per-point statistics in use: only their tails are scored and learned
-        self._rows = np.flatnonzero(self._use[:, 0])
+        self._rows = np.array([i for i, nm in enumerate(_NAMES) if nm in names], dtype=np.intp)
         self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
         self._win = Windows(p, _A0, self._use_w, self._log_k)
@@ -350,8 +349,9 @@ class RobustPot(ArrayDetector):
             pt.xi_margin[ix], float(p["prior_rel"]), float(p["prior_runs"]), pt.evidence[ix],
         )  # fmt: skip
         s_all = np.concatenate([s_pt, st[self._win.surprises]])
-        s_use = np.where(np.concatenate([self._use, self._use_w]), s_all, 0.0)
-        s = np.maximum(np.max(s_use, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
+        # statistics not in use have surprise 0: their per-point rows are never filled,
+        # and the window statistics hold 0 where they are off (see Windows.update)
+        s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         rc = np.where(n > 0, zc * sigma, 0.0)
         ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v, "cs": cs}
         # first differences, winsorised: a level step adds one bounded term to its block's
