@@ -13,6 +13,7 @@ trusted only as runs are seen.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ NAMES = ("point", "level", "spread", "range", "noise")
 
 @dataclass(frozen=True)
 class PointTails:
-    """Per-statistic arrays of shape ``(len(NAMES), 1)`` (``u_init``: ``(len(NAMES),)``)."""
+    """Per-statistic arrays, one row per statistic in use (in :data:`NAMES` order), of
+    shape ``(k, 1)`` (``u_init``: ``(k,)``)."""
 
     prior_e1: FloatArray
     u_init: FloatArray
@@ -41,18 +43,26 @@ class PointTails:
     evidence: FloatArray
 
 
-def point_tails(p: dict[str, Any], level_alpha: float, spread_alpha: float) -> PointTails:
-    """The per-point tails' priors and options from ``robust_pot``'s parameters ``p`` and
-    the EWMA weights of its level and spread statistics."""
+def point_tails(
+    p: dict[str, Any], level_alpha: float, spread_alpha: float, names: Sequence[str]
+) -> PointTails:
+    """The priors and options of the per-point statistics ``names`` (a subset of
+    :data:`NAMES`; rows in :data:`NAMES` order) from ``robust_pot``'s parameters ``p``
+    and the EWMA weights of its level and spread statistics."""
     sd_e = math.sqrt(level_alpha / (2.0 - level_alpha))
     sd_v = math.sqrt(1.8 * spread_alpha / (2.0 - spread_alpha))
-    u_noise = threshold_prior(float(p["phi"]))
-    one = np.ones((len(NAMES), 1))
-    decluster = np.array([[nm == "noise"] for nm in NAMES])
+    ix = [i for i, nm in enumerate(NAMES) if nm in names]
+    one = np.ones((len(ix), 1))
+    decluster = np.array([[NAMES[i] == "noise"] for i in ix], dtype=bool).reshape(-1, 1)
+    prior_e1 = np.array([0.4, 0.4 * sd_e, 0.4 * sd_v, 0.4, NOISE_PRIOR_E1])
+    u_init = np.array(
+        [2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33, threshold_prior(float(p["phi"]))]
+    )
+    u_min = np.array([1.0, 0.5 * sd_e, 0.3, 1.0, 0.5])
     return PointTails(
-        prior_e1=np.array([[0.4], [0.4 * sd_e], [0.4 * sd_v], [0.4], [NOISE_PRIOR_E1]]),
-        u_init=np.array([2.33, 2.33 * sd_e, 0.97 + 2.05 * sd_v, 2.33, u_noise]),
-        u_min=np.array([[1.0], [0.5 * sd_e], [0.3], [1.0], [0.5]]),
+        prior_e1=prior_e1[ix, None],
+        u_init=u_init[ix],
+        u_min=u_min[ix, None],
         decluster=decluster,
         xi0=np.where(decluster, 0.0, float(p["xi0"]) * one),
         xi_margin=np.where(decluster, float(p["noise_xi_margin"]), float(p["xi_margin"]) * one),

@@ -112,14 +112,16 @@ Petrobras 3W lead-ins, where gaps seem interpolated). After a real anomaly the t
 are heavier for a while (the anomaly was partly learned), so a repeat of the
 same size scores lower.
 
-State per stream: 117 float64 (``n``, local level, mad, resolution, previous
-value, level and spread statistics, persistence counter, slow level and mad, the
-noise CUSUM; eight per statistic for five per-point tails; three block accumulators, two
-window statistics, their surprises and learned scales; eight per statistic for
-two window tails; the live windows seen; two rings of 20 block means and
-variances), 936 bytes. Batches
+State per stream: 101 float64 with the default statistics (``n``, local level,
+mad, resolution, previous value, level and spread statistics, persistence
+counter, slow level and mad, the noise CUSUM; eight per statistic for the
+per-point tails of the statistics in use, three by default; three block
+accumulators, two window statistics, their surprises and learned scales; eight
+per statistic for two window tails; the live windows seen; two rings of 20 block
+means and variances), 808 bytes (eight more floats per further per-point
+statistic). Batches
 of more than 16,384 streams are processed in chunks of that size, which bounds
-the temporaries (a process holding 100,000 streams peaks near 230 MB).
+the temporaries (a process holding 100,000 streams peaks near 210 MB).
 """
 
 from __future__ import annotations
@@ -153,10 +155,8 @@ from htm_edge.models.errors import ModelError
 __all__ = ["RobustPot"]
 
 _NAMES = POINT_NAMES
-_K = len(_NAMES)
 _WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
-_T0 = 11  # first row of the tail models
-_A0 = _T0 + 8 * _K  # first row of the window statistics' state (see _window.Windows)
+_T0 = 11  # first row of the tail models: eight rows per per-point statistic in use
 _CHUNK = 16384  # streams per vector step: bounds the temporaries of a big batch
 _ZCLIP = 4.0
 _SQRT_HALF = math.sqrt(0.5)
@@ -246,12 +246,10 @@ class RobustPot(ArrayDetector):
         "trend_xi_margin": 0.25,
         "variance_xi_margin": 0.5,
     }
+    #: the leading rows of state; then eight tail rows (u, k, m1, m2, e1, pi, x, kp) per
+    #: per-point statistic in use, then the window statistics' rows (see _window.Windows)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad", "cus",
-        *(f"{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(_K)),
-        "bsum", "bres", "bsq", "g_trend", "g_var", "s_trend", "s_var", "scale_t", "scale_v",
-        *(f"w{row}{i}" for row in ("u", "k", "m1", "m2", "e1", "pi", "x", "kp") for i in range(2)),
-        "live",
     )  # fmt: skip
 
     def _configure(self) -> None:
@@ -275,12 +273,14 @@ class RobustPot(ArrayDetector):
         if bad or not names:
             valid = _NAMES + _WNAMES
             raise ModelError(f"robust_pot: unknown statistics {bad or names}; valid: {valid}")
-        #: the per-point statistics in use: only their tails are scored and learned
-        self._rows = np.array([i for i, nm in enumerate(_NAMES) if nm in names], dtype=np.intp)
+        #: the per-point statistics in use: only they have tails (state rows from _T0)
+        self._names = tuple(nm for nm in _NAMES if nm in names)
+        self._k = len(self._names)
+        self._a0 = _T0 + 8 * self._k  # first row of the window statistics' state
         self._use_w = np.array([[nm in names] for nm in _WNAMES])
         self._log_k = math.log(len(names))
-        self._win = Windows(p, _A0, self._use_w, self._log_k)
-        self._pt = point_tails(p, self._b, self._c)
+        self._win = Windows(p, self._a0, self._use_w, self._log_k)
+        self._pt = point_tails(p, self._b, self._c, self._names)
         self._cs_ab = increments(float(p["noise_ratio"]))
 
     @staticmethod
@@ -309,14 +309,15 @@ class RobustPot(ArrayDetector):
         return np.concatenate(parts)
 
     def _block_spec(self) -> dict[str, tuple[int, float]]:
-        return {"state": (len(self.FIELDS) + 2 * int(self.params["blocks"]), 0.0)}
+        return {"state": (self._a0 + self._win.rows, 0.0)}
 
     def _new_block(self, b: str, rows: int, init: float, n: int) -> FloatArray:
         a = np.zeros((rows, n))
         if b == "state":
-            a[_T0 : _T0 + _K] = self._pt.u_init[:, None]
-            a[_T0 + 4 * _K : _T0 + 5 * _K] = self._pt.prior_e1
-            a[_T0 + 5 * _K : _T0 + 6 * _K] = float(self.params["phi"])
+            k = self._k
+            a[_T0 : _T0 + k] = self._pt.u_init[:, None]
+            a[_T0 + 4 * k : _T0 + 5 * k] = self._pt.prior_e1
+            a[_T0 + 5 * k : _T0 + 6 * k] = float(self.params["phi"])
             a[6] = 0.97
             self._win.init_rows(a)
         return a
@@ -339,18 +340,17 @@ class RobustPot(ArrayDetector):
         v = st[6] + self._c * (np.minimum(z_sl * z_sl, _Z2CAP) - st[6])
         cs = cusum_step(st[10], z, *self._cs_ab, float(p["noise_cap"]), float(p["noise_top"]))
         cs = np.where(n >= self._warm, cs, 0.0)
-        ix, pt = self._rows, self._pt
-        t = np.stack([np.abs(z), np.abs(e), v, np.abs(z_sl), cs])[ix]
-        tail = st[_T0:_A0].reshape(8, _K, -1)[:, ix]
-        s_pt = np.zeros((_K, x.shape[0]))
-        s_pt[ix] = tail_surprise_pot(
-            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], pt.u_min[ix],
-            pt.prior_e1[ix], pt.xi0[ix], float(p["k0"]), float(p["xi_max"]),
-            pt.xi_margin[ix], float(p["prior_rel"]), float(p["prior_runs"]), pt.evidence[ix],
+        pt = self._pt
+        stat = {"point": np.abs(z), "level": np.abs(e), "spread": v, "range": np.abs(z_sl)}
+        t = np.stack([cs if nm == "noise" else stat[nm] for nm in self._names])
+        tail = st[_T0 : self._a0].reshape(8, self._k, -1)
+        s_pt = tail_surprise_pot(
+            t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], pt.u_min, pt.prior_e1,
+            pt.xi0, float(p["k0"]), float(p["xi_max"]), pt.xi_margin, float(p["prior_rel"]),
+            float(p["prior_runs"]), pt.evidence,
         )  # fmt: skip
+        # the window statistics hold surprise 0 where they are off (see Windows.update)
         s_all = np.concatenate([s_pt, st[self._win.surprises]])
-        # statistics not in use have surprise 0: their per-point rows are never filled,
-        # and the window statistics hold 0 where they are off (see Windows.update)
         s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         rc = np.where(n > 0, zc * sigma, 0.0)
         ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v, "cs": cs}
@@ -368,7 +368,9 @@ class RobustPot(ArrayDetector):
     def _detail(self, ctx: Ctx) -> dict[str, FloatArray]:
         w = float(self.params["multiplicity"])
         s = ctx["s_all"]
-        return {k: score_with_resolution(s[i], w) for i, k in enumerate(_NAMES + _WNAMES)}
+        row = {nm: s[i] for i, nm in enumerate((*self._names, *_WNAMES))}
+        off = np.zeros(s.shape[1])  # a statistic not in use: surprise 0
+        return {nm: score_with_resolution(row.get(nm, off), w) for nm in _NAMES + _WNAMES}
 
     def _update(
         self, key: Key, st: FloatArray, ctx: Ctx, x: FloatArray, ts: FloatArray,
@@ -401,22 +403,20 @@ class RobustPot(ArrayDetector):
         dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[9]
         slow_mad = np.where(n > 0, st[9] + a_sl * damp * dev_sl, 0.0)
         # tails of the statistics
-        ix = self._rows
-        rows = st[_T0:_A0].reshape(8, _K, -1)  # a view: written in place below
-        tail = rows[:, ix]
+        tail = st[_T0 : self._a0].reshape(8, self._k, -1)  # a view: written in place below
         # the tails learn from every point but alarms (the far tail is where they are shaped)
         damp_t = np.where(
             scores >= float(p["tail_threshold"]), np.maximum(damp, float(p["tail_slow"])), 1.0
         )
         new = update_pot(
-            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._pt.u_min[ix],
+            ctx["t"], tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], n, self._pt.u_min,
             damp_t, float(p["phi"]), float(p["tail_memory"]), 20.0, tail[6], tail[7],
             # the noise CUSUM's tail is declustered until the sum reaches its top: from
             # there it learns every point, as the other tails learn an accepted change
-            self._pt.decluster[ix] & (ctx["cs"] < float(p["noise_top"])),
+            self._pt.decluster & (ctx["cs"] < float(p["noise_top"])),
         )  # fmt: skip
         on = n >= 0.5 * self._warm
-        rows[:, ix] = np.where(on, np.stack(new), tail)
+        tail[...] = np.where(on, np.stack(new), tail)
         st[1] = lvl
         st[2] = mad
         st[3] = update_quantum(st[3], n, x, st[4])

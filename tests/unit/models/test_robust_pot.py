@@ -153,6 +153,26 @@ def test_json_round_trip_mid_block_gives_the_same_scores() -> None:
     np.testing.assert_array_equal(run(a, x[1013:], ts), run(b, x[1013:], ts))
 
 
+@pytest.mark.parametrize("statistics", ["point,level,spread,range,trend,variance", "noise"])
+def test_json_round_trip_of_other_statistics_gives_the_same_scores(statistics: str) -> None:
+    x = _noise(8, 900)
+    a = RobustPot(statistics=statistics)
+    run(a, x[:613])
+    b = RobustPot.restore(json.loads(json.dumps(a.snapshot(), allow_nan=False)))
+    ts = np.arange(613, 900) * 300.0
+    np.testing.assert_array_equal(run(a, x[613:], ts), run(b, x[613:], ts))
+
+
+def test_state_holds_tails_only_for_the_per_point_statistics_in_use() -> None:
+    default = RobustPot().bytes_per_stream
+    assert default == 808
+    # each further per-point statistic adds its eight tail rows; window statistics have rows
+    # whether or not they are in use
+    assert RobustPot(statistics="point,level,range,trend,noise").bytes_per_stream == default + 64
+    assert RobustPot(statistics="point,range,noise").bytes_per_stream == default
+    assert RobustPot(statistics="noise").bytes_per_stream == default - 2 * 64
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), base=st.floats(3.0, 50.0))
 def test_bigger_deviation_scores_higher_and_never_saturates(seed: int, base: float) -> None:
