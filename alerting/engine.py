@@ -27,6 +27,7 @@ Policy (domain brief 4.5, Alertmanager as the model):
   the deviation it had when it joined the alert, measured from the baseline
   captured then; until that, the stream is *held* and the alert stays open.
   Threshold rules carry their own clear margin and are released at once.
+  (The joining, exiting and releasing of streams is in :mod:`alerting.evidence`.)
 * **Maintenance.** While a device is in maintenance (:meth:`AlertEngine.set_maintenance`)
   its scores reach no rule and open nothing. At its first score inside the
   window its open alerts resolve (reason "maintenance") and its rule streams
@@ -48,10 +49,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 from htm_edge.alerting.config import EngineerConfig
 from htm_edge.alerting.errors import AlertingError
+from htm_edge.alerting.evidence import exit_stream, join_stream, release_returned
 from htm_edge.alerting.rules import Rule, RuleSignal, Transition
 from htm_edge.alerting.rules.anomaly import AnomalyRule
 from htm_edge.alerting.rules.prediction import PredictionRule
-from htm_edge.alerting.tracking import AlertTrack, SignalTrack, snapshot
+from htm_edge.alerting.tracking import AlertTrack, snapshot
 from htm_edge.alerting.types import (
     SEVERITY_RANK,
     Alert,
@@ -180,7 +182,9 @@ class AlertEngine:
             return events
         if self._maintenance_gate(score, events):
             return events
-        self._release_returned(score)
+        release_returned(
+            self._tracks.get(score.device_id, {}).values(), score, self.return_fraction
+        )
         device = self.device(score.device_id)
         for rule in self.rules:
             sig = rule.evaluate(score, device)
@@ -262,7 +266,7 @@ class AlertEngine:
         track = self._tracks.get(sig.device_id, {}).get(sig.failure_mode)
         if sig.transition is Transition.EXIT:
             if track is not None:
-                self._exit(track, sig)
+                exit_stream(track, sig, self._needs_return, self.return_fraction)
                 if not track.active and self.resolve_hold_s <= 0:
                     return [self._resolve(track, sig.ts, self._resolve_reason())]
             return []
@@ -284,7 +288,7 @@ class AlertEngine:
             previous_closed_at=self._last_closed.get(f"{sig.device_id}:{sig.failure_mode}"),
         )
         tracks[sig.failure_mode] = track
-        self._join(track, sig)
+        join_stream(track, sig, self._baselines, self.worsening_factor)
         self.counters["opened"] += 1
         return AlertEvent(
             EventKind.OPENED,
@@ -301,7 +305,7 @@ class AlertEngine:
             self.counters["flaps"] += 1
         if sig.signal not in track.signals:
             track.pending[f"signal:{sig.signal}"] = f"signal {sig.signal} joined"
-        self._join(track, sig)
+        join_stream(track, sig, self._baselines, self.worsening_factor)
         if SEVERITY_RANK[track.severity] > SEVERITY_RANK[track.notified_severity]:
             track.pending["severity"] = f"severity raised to {track.severity}"
         if not track.pending:
@@ -318,79 +322,6 @@ class AlertEngine:
             st.ref_dev = st.dev_ewma
         self.counters["escalated"] += 1
         return [AlertEvent(EventKind.ESCALATED, snapshot(track), sig.ts, reason)]
-
-    def _join(self, track: AlertTrack, sig: RuleSignal) -> None:
-        """Add the signal's score to the alert's evidence (and the stream to its active set)."""
-        track.active.add((sig.rule, sig.signal))
-        if SEVERITY_RANK[sig.severity] > SEVERITY_RANK[track.severity]:
-            track.severity = sig.severity
-        track.repeat_interval_s = min(track.repeat_interval_s, sig.repeat_interval_s)
-        st = track.signals.get(sig.signal)
-        if st is None:
-            baseline = self._baselines.get((sig.device_id, sig.signal))
-            st = SignalTrack(
-                signal=sig.signal,
-                first_seen_at=sig.ts,
-                first_value=sig.value,
-                baseline=baseline,
-                last_seen_at=sig.ts,
-                last_value=sig.value,
-                peak_score=sig.anomaly,
-            )
-            if baseline is not None:
-                st.dev_ewma = st.ref_dev = abs(sig.value - baseline)
-            track.signals[sig.signal] = st
-        if sig.rule not in st.rules:
-            st.rules.append(sig.rule)
-        st.last_seen_at = sig.ts
-        st.last_value = sig.value
-        st.record(sig.ts, sig.value)
-        st.peak_score = max(st.peak_score, sig.anomaly)
-        if sig.hits:
-            st.occurrences += sig.hits
-            if st.baseline is not None and st.dev_ewma is not None:
-                st.dev_ewma = 0.8 * st.dev_ewma + 0.2 * abs(sig.value - st.baseline)
-                if st.ref_dev is not None and st.dev_ewma >= self.worsening_factor * max(
-                    st.ref_dev, 1e-12
-                ):
-                    ratio = st.dev_ewma / max(st.ref_dev, 1e-12)
-                    track.pending[f"worse:{sig.signal}"] = (
-                        f"{sig.signal} deviation from baseline grew x{ratio:.1f}"
-                    )
-
-    def _exit(self, track: AlertTrack, sig: RuleSignal) -> None:
-        stream = (sig.rule, sig.signal)
-        st = track.signals.get(sig.signal)
-        if st is not None:
-            st.last_value = sig.value
-            if sig.rule in self._needs_return and not self._returned(st, sig.value):
-                track.held.add(stream)
-                return
-        track.active.discard(stream)
-        if not track.active:
-            track.cleared_at = sig.ts
-
-    def _returned(self, st: SignalTrack, value: float) -> bool:
-        """Is ``value`` back within ``return_fraction`` of the deviation it joined with?"""
-        if st.baseline is None or not math.isfinite(value):
-            return True
-        joined = abs(st.first_value - st.baseline)
-        if joined <= 0:  # it joined at its baseline: there is no deviation to return from
-            return True
-        return abs(value - st.baseline) <= self.return_fraction * joined
-
-    def _release_returned(self, score: Score) -> None:
-        """Release held streams of ``score``'s signal whose value came back (see module doc)."""
-        for track in self._tracks.get(score.device_id, {}).values():
-            held = [s for s in track.held if s[1] == score.signal]
-            st = track.signals.get(score.signal)
-            if not held or st is None or not self._returned(st, score.value):
-                continue
-            for stream in held:
-                track.held.discard(stream)
-                track.active.discard(stream)
-            if not track.active:
-                track.cleared_at = score.ts
 
     def _resolve_reason(self) -> str:
         return f"all signals back to normal for {self.resolve_hold_s:g} s"

@@ -53,7 +53,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from htm_edge.models.base import Detector, FloatArray, IntArray
+from htm_edge.models.base import Detector as Detector  # importable from here, as before
+from htm_edge.models.base import FloatArray, IntArray
+from htm_edge.models.detectors._multivariate_state import FLOATS, INTS, STATE, MultivariateState
 from htm_edge.models.detectors.multivariate_fit import (
     PcaModel,
     fit_pca,
@@ -66,20 +68,15 @@ from htm_edge.models.errors import ModelError
 
 __all__ = ["MultivariateDetector"]
 
-_INTS = ("count", "n_fit", "scored", "since_fit")
-_FLOATS = (
-    *("mean", "cov", "mu", "scale", "a_t", "a_q", "k", "g", "h", "sm_t", "sm_q"),
-    *("prev", "seen", "cal_n", "cal_t", "cal_t2", "cal_q", "cal_q2", "ge_t", "he_t"),
-    *("ge_q", "he_q"),
-)
 _CALIBRATIONS = ("empirical", "theory")
 #: effective samples (points / variance-reduction span of the EWMA) of the smoothed
 #: statistics needed to calibrate empirically (relative error of the variance ≈ 1/2)
 _MIN_EFF = 8.0
-_STATE = _INTS + _FLOATS
+#: the state layout under the names it had here before it moved to its own module
+_INTS, _FLOATS, _STATE = INTS, FLOATS, STATE
 
 
-class MultivariateDetector(Detector):
+class MultivariateDetector(MultivariateState):
     """Online T² + Q detector over ``n_streams`` devices of ``n_features`` signals each.
 
     Parameters
@@ -208,77 +205,12 @@ class MultivariateDetector(Detector):
         self.anomalous_rate = anomalous_rate
         self.min_std = min_std
         self._alpha = 1.0 if halflife == 0 else 1.0 - 0.5 ** (1.0 / halflife)
-        self._alloc(n_streams)
-
-    # ----------------------------------------------------------------- state
-    def _alloc(self, n: int) -> None:
-        d = self.n_features
-        self.count: IntArray = np.zeros(n, dtype=np.intp)  # points learned
-        self.n_fit: IntArray = np.zeros(n, dtype=np.intp)  # sample size of the model (0: none)
-        self.scored: IntArray = np.zeros(n, dtype=np.intp)  # points smoothed since warm-up
-        self.since_fit: IntArray = np.zeros(n, dtype=np.intp)  # points learned since the fit
-        self.mean = np.zeros((n, d))
-        self.cov = np.zeros((n, d, d))
-        self.mu = np.zeros((n, d))
-        self.scale = np.ones((n, d))
-        self.a_t = np.zeros((n, d, d))
-        self.a_q = np.zeros((n, d, d))
-        self.k = np.ones(n)
-        self.g = np.ones(n)
-        self.h = np.ones(n)
-        self.sm_t = np.zeros(n)
-        self.sm_q = np.zeros(n)
-        self.prev = np.zeros((n, d))  # last finite value of each signal (for differences)
-        self.seen = np.zeros((n, d))  # 1 once a signal has had a finite value
-        self.cal_n = np.zeros(n)  # out-of-sample warm-up points calibrated on
-        self.cal_t = np.zeros(n)  # their mean smoothed T² ...
-        self.cal_t2 = np.zeros(n)  # ... and sum of squared deviations (Welford)
-        self.cal_q = np.zeros(n)
-        self.cal_q2 = np.zeros(n)
-        self.ge_t = np.ones(n)  # empirical g·χ²_h of smoothed T² (he_t = 0: none, use theory)
-        self.he_t = np.zeros(n)
-        self.ge_q = np.ones(n)
-        self.he_q = np.zeros(n)
-
-    def grow(self, n_streams: int) -> None:
-        """Make room for at least ``n_streams`` devices; new slots start cold."""
-        extra = n_streams - self.n_streams
-        if extra <= 0:
-            return
-        old = {key: getattr(self, key) for key in _STATE}
-        self._alloc(extra)
-        for key in _STATE:
-            setattr(self, key, np.concatenate([old[key], getattr(self, key)]))
-        self.n_streams = n_streams
-
-    @property
-    def bytes_per_stream(self) -> int:
-        """Bytes of state per device: ``8·(3d² + 5d + 18)``."""
-        return sum(int(getattr(self, key)[:1].nbytes) for key in _STATE)
+        self._alloc(n_streams)  # the per-device arrays (see _multivariate_state)
 
     def _params(self) -> dict[str, Any]:
         keys = ["n_features", "warmup", "explained_variance", "shrinkage", "halflife", "forget"]
         keys += ["learn_below", "refit_every", "anomalous_rate", "min_std", "calibration"]
         return {**{key: getattr(self, key) for key in keys}, "differenced": list(self.differenced)}
-
-    def snapshot(self) -> dict[str, Any]:
-        """Return the whole state as a JSON-able dict (parameters and per-device arrays)."""
-        state = {key: getattr(self, key).tolist() for key in _STATE}
-        return {
-            "name": self.type_name,
-            "n_streams": self.n_streams,
-            "params": self._params(),
-            **state,
-        }
-
-    @classmethod
-    def restore(cls, snapshot: dict[str, Any]) -> MultivariateDetector:
-        """Rebuild a detector from :meth:`snapshot` output."""
-        det = cls(int(snapshot["n_streams"]), **snapshot["params"])
-        for key in _STATE:
-            ref = getattr(det, key)
-            setattr(det, key, np.asarray(snapshot[key], dtype=ref.dtype).reshape(ref.shape))
-        return det
 
     # --------------------------------------------------------------- scoring
     def _check(self, idx: IntArray, x: FloatArray) -> tuple[IntArray, FloatArray]:

@@ -6,10 +6,10 @@ Feed it batches of readings as arrays, in time order (as the scorer)::
 
 Per device it learns how each precursor signal moves with workload
 (:mod:`.normalise`, first ``warmup_h``), summarises each stream into one
-robust point per bucket (:mod:`.points`), and once per bucket computes the
-indicators of every catalogued failure mode of the device's modality
-(:mod:`.specs`, :mod:`.indicators`), their trends to the failure threshold
-(:mod:`.trend`) and one feature row per mode (:mod:`.features`). A trained
+robust point per bucket (:mod:`.points`), and once per bucket (:mod:`.evaluation`)
+computes the indicators of every catalogued failure mode of the device's modality
+(:mod:`.specs`, :mod:`.tables`, :mod:`.indicators`), their trends to the failure
+threshold (:mod:`.trend`) and one feature row per mode (:mod:`.features`). A trained
 :class:`~.model.FleetModel` turns the rows into the probability of failure
 within the horizon and time-to-failure quantiles; without one, the trends
 alone give both. The state is a JSON-able snapshot, so a restart resumes warm.
@@ -19,42 +19,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from htm_edge.config import catalog
-from htm_edge.config.inventory import Device, Modality
+from htm_edge.config.inventory import Device
 from htm_edge.models.errors import ModelError
-from htm_edge.models.prognostics.batch import FeatureBatch, group_keys, threshold_for, threshold_key
+from htm_edge.models.prognostics.batch import FeatureBatch
 from htm_edge.models.prognostics.config import PrognosticsConfig
-from htm_edge.models.prognostics.evidence import (
-    STAT_NAMES,
-    Evidence,
-    assemble_predictions,
-    trend_only,
-)
-from htm_edge.models.prognostics.features import (
-    FEATURE_SET,
-    TrendForecast,
-    feature_rows,
-    trend_forecast,
-)
-from htm_edge.models.prognostics.indicators import IndicatorValues, compute_indicators
+from htm_edge.models.prognostics.evaluation import evaluate
+from htm_edge.models.prognostics.features import FEATURE_SET
 from htm_edge.models.prognostics.model import FleetModel
 from htm_edge.models.prognostics.normalise import WorkloadNormaliser
-from htm_edge.models.prognostics.points import LEVEL, RATE, SPREAD, StreamPoints
-from htm_edge.models.prognostics.specs import modality_modes, mode_indicators, workload_covariate
+from htm_edge.models.prognostics.points import StreamPoints
+from htm_edge.models.prognostics.tables import COV as _COV
+from htm_edge.models.prognostics.tables import EFFECT as _EFFECT
+from htm_edge.models.prognostics.tables import IGNORE as _IGNORE
+from htm_edge.models.prognostics.tables import IN_USE as _IN_USE
+from htm_edge.models.prognostics.tables import DeviceTable as _DeviceTable
+from htm_edge.models.prognostics.tables import build_table
 from htm_edge.models.types import Prediction
 
 __all__ = ["Prognostics"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-_EFFECT, _IN_USE, _COV, _IGNORE = 0, 1, 2, 3
-_STAT = {"level": LEVEL, "rate": RATE, "spread": SPREAD}
 
 
 def ring_points_for(config: PrognosticsConfig) -> int:
@@ -65,19 +55,6 @@ def ring_points_for(config: PrognosticsConfig) -> int:
     """
     need = (2 * 86_400.0 + config.level_window_h * 3600.0) / config.bucket_s
     return max(96, math.ceil(need) + 2)
-
-
-@dataclass
-class _DeviceTable:
-    modes: tuple[str, ...]
-    streams: IntArray
-    stat: IntArray
-    sign: FloatArray
-    scale: FloatArray
-    quantum: FloatArray
-    mode_of: IntArray
-    signals: tuple[str, ...]
-    units: tuple[str, ...]
 
 
 class Prognostics:
@@ -164,40 +141,11 @@ class Prognostics:
             self.norm.grow(cap)
 
     def _build_table(self, d: int, device: Device) -> _DeviceTable | None:
-        modality = device.modality
-        modes = modality_modes(modality) if modality is not Modality.OTHER else ()
-        if not modes:
-            return None
-        streams, stat, sign, scale, quantum, mode_of, sigs, units = [], [], [], [], [], [], [], []
-        for m, mode in enumerate(modes):
-            for spec in mode_indicators(mode):
-                key = (device.device_id, spec.signal)
-                slot = self._slot.get(key)
-                if slot is None:
-                    slot = self._new_slot(key, _EFFECT, d)
-                streams.append(slot)
-                stat.append(_STAT[spec.statistic])
-                sign.append(spec.sign)
-                scale.append(spec.range)
-                quantum.append(spec.quantum)
-                mode_of.append(m)
-                sigs.append(spec.signal)
-                units.append(spec.unit)
-        cov = workload_covariate(modality)
-        for name, role in ((catalog.IN_USE_SIGNAL, _IN_USE), (cov, _COV)):
-            if name is not None and (device.device_id, name) not in self._slot:
-                self._new_slot((device.device_id, name), role, d)
-        return _DeviceTable(
-            modes,
-            np.array(streams, dtype=np.int64),
-            np.array(stat, dtype=np.int64),
-            np.array(sign),
-            np.array(scale),
-            np.array(quantum),
-            np.array(mode_of, dtype=np.int64),
-            tuple(sigs),
-            tuple(units),
-        )
+        def slot(key: tuple[str, str], role: int) -> int:
+            s = self._slot.get(key)
+            return self._new_slot(key, role, d) if s is None else s
+
+        return build_table(device, slot)
 
     def _slots(self, device_ids: Sequence[str], signals: Sequence[str]) -> IntArray:
         get = self._slot.get
@@ -328,99 +276,16 @@ class Prognostics:
         if not tables:
             return []
         self.evaluations += 1
-        cfg = self.config
-        streams = np.concatenate([t.streams for _, t in tables])
-        stat = np.concatenate([t.stat for _, t in tables])
-        sign = np.concatenate([t.sign for _, t in tables])
-        scale = np.concatenate([t.scale for _, t in tables])
-        quantum = np.concatenate([t.quantum for _, t in tables])
-        pair_dev: list[int] = []
-        pair_mode: list[str] = []
-        groups = []
-        thr: list[tuple[str, float]] = []
-        offset = 0
-        for d, t in tables:
-            groups.append(t.mode_of + offset)
-            for mode in t.modes:
-                pair_dev.append(d)
-                pair_mode.append(mode)
-            offset += len(t.modes)
-            for i, sig in enumerate(t.signals):
-                key = threshold_key(t.modes[t.mode_of[i]], sig, STAT_NAMES[int(t.stat[i])])
-                learned = {} if self.model is None else self.model.thresholds
-                thr.append((key, threshold_for(learned, key, cfg.default_threshold)))
-        group = np.concatenate(groups)
-        threshold = np.array([t for _, t in thr])
-        v = compute_indicators(
+        return evaluate(
+            tables,
             self.points,
-            streams,
-            stat,
-            sign,
-            scale,
-            quantum,
+            self.config,
+            self.model,
+            self._dev_ids,
+            self._devices,
             now,
-            level_window_h=cfg.level_window_h,
-            baseline_days=cfg.baseline_days,
-            short_trend_h=cfg.short_trend_h,
-            long_trend_days=cfg.long_trend_days,
+            self.recorded if self.record else None,
         )
-        horizon_d = cfg.horizon_h / 24.0
-        f = trend_forecast(v, threshold, horizon_d)
-        x, _top = feature_rows(v, f, threshold, group, offset)
-        if self.record:
-            self.recorded.append(
-                FeatureBatch(
-                    [self._dev_ids[d] for d in pair_dev],
-                    list(pair_mode),
-                    now,
-                    x,
-                    v,
-                    group,
-                    [k for k, _ in thr],
-                )
-            )
-        p, ttf = self._predict(x, pair_dev, v, f, group, offset)
-        return assemble_predictions(
-            [self._dev_ids[d] for d in pair_dev],
-            pair_mode,
-            now,
-            p,
-            ttf,
-            Evidence(
-                v,
-                f,
-                group,
-                threshold,
-                scale,
-                stat,
-                sign,
-                [s for _, t in tables for s in t.signals],
-                [u for _, t in tables for u in t.units],
-            ),
-            self.config.horizon_h * 3600.0,
-            self.model.name if self.model is not None else f"trend/{FEATURE_SET}",
-        )
-
-    def _predict(
-        self,
-        x: FloatArray,
-        pair_dev: list[int],
-        v: IndicatorValues,
-        f: TrendForecast,
-        group: IntArray,
-        n: int,
-    ) -> tuple[FloatArray, FloatArray]:
-        if self.model is not None:
-            p = np.zeros(n)
-            ttf = np.full((n, 3), np.nan)
-            by_group: dict[str, list[int]] = {}
-            for i, d in enumerate(pair_dev):
-                by_group.setdefault(self.model.group_of(group_keys(self._devices[d])), []).append(i)
-            for key, rows in by_group.items():
-                idx = np.array(rows)
-                p[idx], ttf[idx] = self.model.predict(x[idx], key)
-            return p, ttf
-        return trend_only(v, f, group, n)
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> dict[str, Any]:
