@@ -53,9 +53,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from htm_edge.models.base import Detector as Detector  # importable from here, as before
 from htm_edge.models.base import FloatArray, IntArray
-from htm_edge.models.detectors._multivariate_state import FLOATS, INTS, STATE, MultivariateState
+from htm_edge.models.detectors._multivariate_state import MultivariateState
 from htm_edge.models.detectors.multivariate_fit import (
     PcaModel,
     fit_pca,
@@ -72,8 +71,6 @@ _CALIBRATIONS = ("empirical", "theory")
 #: effective samples (points / variance-reduction span of the EWMA) of the smoothed
 #: statistics needed to calibrate empirically (relative error of the variance ≈ 1/2)
 _MIN_EFF = 8.0
-#: the state layout under the names it had here before it moved to its own module
-_INTS, _FLOATS, _STATE = INTS, FLOATS, STATE
 
 
 class MultivariateDetector(MultivariateState):

@@ -33,12 +33,7 @@ from htm_edge.models.prognostics.features import FEATURE_SET
 from htm_edge.models.prognostics.model import FleetModel
 from htm_edge.models.prognostics.normalise import WorkloadNormaliser
 from htm_edge.models.prognostics.points import StreamPoints
-from htm_edge.models.prognostics.tables import COV as _COV
-from htm_edge.models.prognostics.tables import EFFECT as _EFFECT
-from htm_edge.models.prognostics.tables import IGNORE as _IGNORE
-from htm_edge.models.prognostics.tables import IN_USE as _IN_USE
-from htm_edge.models.prognostics.tables import DeviceTable as _DeviceTable
-from htm_edge.models.prognostics.tables import build_table
+from htm_edge.models.prognostics.tables import COV, EFFECT, IGNORE, IN_USE, DeviceTable, build_table
 from htm_edge.models.types import Prediction
 
 __all__ = ["Prognostics"]
@@ -93,7 +88,7 @@ class Prognostics:
         self._dev: dict[str, int] = {}
         self._dev_ids: list[str] = []
         self._devices: list[Device] = []
-        self._tables: list[_DeviceTable | None] = []
+        self._tables: list[DeviceTable | None] = []
         self._first = np.zeros(0)
         self._ready = np.zeros(0, dtype=bool)
         self._in_use = np.zeros(0, dtype=np.int64)
@@ -128,7 +123,7 @@ class Prognostics:
         self._keys.append(key)
         self._role = np.append(self._role, role)
         self._sdev = np.append(self._sdev, d)
-        if role == _EFFECT:
+        if role == EFFECT:
             self._grow_streams(s + 1)
         return s
 
@@ -140,7 +135,7 @@ class Prognostics:
             self.points.grow(cap)
             self.norm.grow(cap)
 
-    def _build_table(self, d: int, device: Device) -> _DeviceTable | None:
+    def _build_table(self, d: int, device: Device) -> DeviceTable | None:
         def slot(key: tuple[str, str], role: int) -> int:
             s = self._slot.get(key)
             return self._new_slot(key, role, d) if s is None else s
@@ -158,7 +153,7 @@ class Prognostics:
                         d = self._device(k[0])
                         s = self._slot.get(k)
                         if s is None:
-                            s = self._new_slot(k, _IGNORE, d)
+                            s = self._new_slot(k, IGNORE, d)
                     out[i] = s
         return np.asarray(out, dtype=np.int64)
 
@@ -186,7 +181,7 @@ class Prognostics:
 
     def update_slots(self, slots: IntArray, ts: FloatArray, values: FloatArray) -> list[Prediction]:
         """:meth:`update` with stream slots already looked up (see :meth:`slots_for`)."""
-        ok = np.isfinite(values) & (self._role[slots] != _IGNORE)
+        ok = np.isfinite(values) & (self._role[slots] != IGNORE)
         slots, ts, values = slots[ok], ts[ok], values[ok]
         out: list[Prediction] = []
         if ts.size == 0:
@@ -235,12 +230,12 @@ class Prognostics:
         self, slots: IntArray, ts: FloatArray, values: FloatArray, start: float
     ) -> list[Prediction]:
         dev = self._sdev[slots]
-        eff = self._role[slots] == _EFFECT
+        eff = self._role[slots] == EFFECT
         qdev, qts = dev[eff], ts[eff]
         state_f = self._in_use.astype(np.float64)
-        state = self._join(_IN_USE, slots, ts, values, qdev, qts, state_f)
+        state = self._join(IN_USE, slots, ts, values, qdev, qts, state_f)
         self._in_use = (state_f > 0.5).astype(np.int64)
-        cov = self._join(_COV, slots, ts, values, qdev, qts, self._cov)
+        cov = self._join(COV, slots, ts, values, qdev, qts, self._cov)
         es, ex = slots[eff], values[eff]
         st = (state > 0.5).astype(np.int64)
         firsts = np.isnan(self._first[dev])
@@ -259,7 +254,7 @@ class Prognostics:
         present_dev[dev] = True
         n = self.points.n
         present = np.zeros(n, dtype=bool)
-        known = self._role == _EFFECT
+        known = self._role == EFFECT
         eff_slots = np.flatnonzero(known)
         present[eff_slots] = present_dev[self._sdev[eff_slots]]
         closed = self.points.add(es[keep], qts[keep], adj[keep], present)
