@@ -87,10 +87,10 @@ def tail_surprise_pot(
     xs = np.maximum(xi, 1e-9)
     lphi = -np.log(pi)
     excess = np.where(xi > 1e-6, np.log1p(xs * y) / xs, y)
-    if np.any(np.asarray(evidence_runs) > 0.0):
+    ev = np.asarray(evidence_runs)
+    if np.any(ev > 0.0):
         # with no exceedance run seen, nothing is known beyond u: p is the rate of
         # exceeding u; the fitted tail's extra surprise is trusted as runs are seen
-        ev = np.asarray(evidence_runs)
         excess = excess * np.where(ev > 0.0, k / (k + ev + _TINY), 1.0)
     s_tail = lphi + excess
     ratio_b = t / ue
@@ -122,12 +122,13 @@ def update_pot(
     """
     ue = np.maximum(u, u_min)
     exc: BoolArray = t > ue
+    exc_f = exc.astype(np.float64)
     # threshold: Robbins-Monro quantile; the step is in units of the mean excess
     gain = np.maximum(1.0 / (n + n0), 1.0 / memory) * damp
     step = gain * (e1 * (1.0 / phi))
-    u_new = np.maximum(u + step * (exc.astype(np.float64) - phi), u_min)
+    u_new = np.maximum(u + step * (exc_f - phi), u_min)
     new_run = exc & (prev <= 0.0)
-    learn, tx, prev_new = exc, t, exc.astype(np.float64)
+    learn, tx, prev_new = exc, t, exc_f
     if decluster is not None:
         # a declustered statistic learns one excess per run, its maximum, when the run
         # ends (``prev`` holds the run's maximum so far): a long run (a sustained change
@@ -148,7 +149,6 @@ def update_pot(
     kpn = np.minimum(kp * (1.0 - 1.0 / memory) + np.where(learn, damp, 0.0), memory * phi)
     # the exceedance rate of u (phi at equilibrium; less when u rests on its floor, as on
     # a constant stream), a running mean from a prior worth 1 / phi points
-    exc_f = exc.astype(np.float64)
     a_pi = np.maximum(1.0 / (n + 1.0 / phi), 1.0 / memory) * damp
     pin = np.clip(pi + a_pi * (exc_f - pi), 1e-7, 0.5)
     return u_new, kn, m1n, m2n, e1n, pin, prev_new, kpn

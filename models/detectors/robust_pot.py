@@ -341,8 +341,9 @@ class RobustPot(ArrayDetector):
         cs = cusum_step(st[10], z, *self._cs_ab, float(p["noise_cap"]), float(p["noise_top"]))
         cs = np.where(n >= self._warm, cs, 0.0)
         pt = self._pt
-        stat = {"point": np.abs(z), "level": np.abs(e), "spread": v, "range": np.abs(z_sl)}
-        t = np.stack([cs if nm == "noise" else stat[nm] for nm in self._names])
+        # the statistics in use, as magnitudes (spread and noise are never negative)
+        stat = {"point": z, "level": e, "spread": v, "range": z_sl, "noise": cs}
+        t = np.abs(np.stack([stat[nm] for nm in self._names]))
         tail = st[_T0 : self._a0].reshape(8, self._k, -1)
         s_pt = tail_surprise_pot(
             t, tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], pt.u_min, pt.prior_e1,
