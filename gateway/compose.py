@@ -125,9 +125,10 @@ def build_pipeline(
 ) -> ScoringPipeline:
     """Scorer, rules, alert engine and (when on) failure prediction for ``cfg``.
 
-    ``scorer`` and ``prognostics_state`` resume restored model state (a
-    prognostics state that no longer fits the inventory or version is logged
-    and prediction starts cold). A prediction rule without its own
+    ``scorer`` and ``prognostics_state`` resume restored model state (a scorer of
+    another detector, parameters or seed than ``cfg.models``, and a prognostics state
+    that no longer fits the inventory or version, are logged and start cold). A
+    prediction rule without its own
     ``probability`` takes the model file's alert level.
 
     Raises
@@ -135,8 +136,17 @@ def build_pipeline(
     ConfigError
         When ``models.prognostics.model_file`` cannot be used.
     """
+    m = cfg.models
+    if scorer is not None and not scorer.built_as(m.detector, m.params, m.seed):
+        log.warning(
+            "event=model_state_stale saved=%s configured=%s action=start_cold "
+            "hint=the [models] section or the default detector changed since it was saved",
+            scorer.detector_name,
+            m.detector,
+        )
+        scorer = None
     if scorer is None:
-        scorer = StreamScorer(cfg.models.detector, cfg.models.params, cfg.models.seed)
+        scorer = StreamScorer(m.detector, m.params, m.seed)
     rules = [RULES.build(r, None) for r in cfg.alerting.rules]
     devices = DeviceDirectory(cfg.inventory.devices)
     engine = AlertEngine(

@@ -164,6 +164,20 @@ class StreamScorer:
         bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
         return [by_rank[bounds[r] : bounds[r + 1]] for r in range(len(bounds) - 1)]
 
+    def built_as(self, detector: str, params: Mapping[str, Any] | None, seed: int) -> bool:
+        """Whether ``StreamScorer(detector, params, seed)`` would build this scorer's model:
+        the same detector (``"default"`` resolved as this version resolves it), the same
+        parameters, and the same seed where the detector uses one.
+
+        A restored scorer that fails this is another model's state (the configuration
+        changed, or the default detector did): it must not stand in for the configured one.
+        """
+        cls = resolve(detector)
+        same_seed = self.seed == seed or not getattr(cls, "uses_seed", False)
+        return (
+            self.detector_name == cls.type_name and self.params == dict(params or {}) and same_seed
+        )
+
     def snapshot(self) -> dict[str, Any]:
         """JSON-able state: detector snapshot, keys in slot order, params and seed.
 
