@@ -64,14 +64,26 @@ inside their window: a finished step or a new noise level has left it after
 ``blocks * block`` points, so scores fall below 0.9 within
 :meth:`RobustPot.acceptance_points` (315 points by default; measured at most 27
 points for steps of 8 to 10,000 sigma, which the trend does not take for a
-trend). A trend statistic learns windows it flags only at ``window_slow`` (1/20)
-of the rate, so a ramp or an accelerating drift keeps scoring for as long as it
-goes on (a ramp of 3 noise sigma per 300 points: 91 % of its points score 0.99
-or more 1,000 to 2,000 points after its onset; 2.25 sigma: 53 %). The slope's
-scale learns windows winsorised at 2.5 scales, so a drift that creeps up before
+trend; as reported, below, at most five). A trend statistic learns windows it
+flags only at ``window_slow`` (1/20) of the rate, so a ramp or an accelerating
+drift is not accepted: it is reported again for as long as it goes on (below).
+The slope's scale learns windows winsorised at 2.5 scales, so a drift that creeps up before
 it is flagged does not inflate its own yardstick. The
 alert engine's return-to-baseline hold keeps an alert open while the signal is
 still far from where it was.
+
+**Each event reported at its onset** (see :mod:`models.detectors._onset`). A
+point less surprising than the stream's recent peak (halved every
+``peak_halflife``, 20 points), and more than ``onset_points - 1`` (4) points after
+the last point that raised it, adds nothing new and is reported as 0. So a step or
+a spike is reported on its first five points, not until it is accepted, and a
+drift is reported again each time its evidence passes the peak (a ramp of 3 noise
+sigma per 300 points: 11 to 17 % of its points score 0.99 or more 1,000 to 2,000
+points after its onset, in runs at most 115 points apart; 2.25 sigma: 3 to 14 %,
+at most 490 apart). Five is the default anomaly rule's ``enter_window``, so the rule
+sees an event's first five points as they are (the simulated fleet's alerts did not
+change; on synthetic noise growth a few fewer open, see docs/benchmarks.md).
+Learning is unchanged.
 
 **Warm-up.** Per-point scores are damped over the first ``warmup`` (50) points.
 Every tail's shape is shrunk towards its prior with the weight of ``k0``
@@ -107,18 +119,19 @@ larger amplitude), a noise tripling in variance at constant mean early in a stre
 only across signals, shrinking variance, changes below one resolution step. A
 signal held or constant for a long time that starts to move is flagged at its
 first movements (the per-point scale shrank to the resolution while it was
-held), and a long perfectly linear ramp for as long as it ramps (as in the
+held), and a long perfectly linear ramp, again and again while it ramps (as in the
 Petrobras 3W lead-ins, where gaps seem interpolated). After a real anomaly the tails
 are heavier for a while (the anomaly was partly learned), so a repeat of the
 same size scores lower.
 
-State per stream: 101 float64 with the default statistics (``n``, local level,
+State per stream: 103 float64 with the default statistics (``n``, local level,
 mad, resolution, previous value, level and spread statistics, persistence
-counter, slow level and mad, the noise CUSUM; eight per statistic for the
+counter, slow level and mad, the noise CUSUM, the reported peak and the points
+since; eight per statistic for the
 per-point tails of the statistics in use, three by default; three block
 accumulators, two window statistics, their surprises and learned scales; eight
 per statistic for two window tails; the live windows seen; two rings of 20 block
-means and variances), 808 bytes (eight more floats per further per-point
+means and variances), 824 bytes (eight more floats per further per-point
 statistic). Batches
 of more than 16,384 streams are processed in chunks of that size, which bounds
 the temporaries (a process holding 100,000 streams peaks near 210 MB).
@@ -146,6 +159,7 @@ from htm_edge.models.detectors._core import (
     update_quantum,
 )
 from htm_edge.models.detectors._noise import cusum_step, increments
+from htm_edge.models.detectors._onset import OnsetReport
 from htm_edge.models.detectors._point_tails import NAMES as POINT_NAMES
 from htm_edge.models.detectors._point_tails import point_tails
 from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
@@ -156,7 +170,7 @@ __all__ = ["RobustPot"]
 
 _NAMES = POINT_NAMES
 _WNAMES = ("trend", "variance")  # window statistics, recomputed once per block
-_T0 = 11  # first row of the tail models: eight rows per per-point statistic in use
+_T0 = 13  # first row of the tail models: eight rows per per-point statistic in use
 _CHUNK = 16384  # streams per vector step: bounds the temporaries of a big batch
 _ZCLIP = 4.0
 _SQRT_HALF = math.sqrt(0.5)
@@ -192,6 +206,9 @@ class RobustPot(ArrayDetector):
     prior_rel, prior_runs, prior_rel_window:
         Warm-up floor of the per-point tails' mean excess relative to their thresholds,
         the exceedance runs over which it fades, and the same for the window tails.
+    onset_points, peak_halflife:
+        Points of an event reported after the last point that raised the stream's
+        peak surprise (0: report every point), and the half-life of that peak, in points.
     **params:
         Shared parameters, see :data:`models.detectors._core.COMMON_PARAMS`.
 
@@ -245,11 +262,14 @@ class RobustPot(ArrayDetector):
         "window_xi0": 0.0,
         "trend_xi_margin": 0.25,
         "variance_xi_margin": 0.5,
+        "onset_points": 5,
+        "peak_halflife": 20.0,
     }
     #: the leading rows of state; then eight tail rows (u, k, m1, m2, e1, pi, x, kp) per
     #: per-point statistic in use, then the window statistics' rows (see _window.Windows)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "n", "level", "mad", "quantum", "prev", "e", "v", "count", "slow", "slow_mad", "cus",
+        "peak", "since",
     )  # fmt: skip
 
     def _configure(self) -> None:
@@ -282,6 +302,10 @@ class RobustPot(ArrayDetector):
         self._win = Windows(p, self._a0, self._use_w, self._log_k)
         self._pt = point_tails(p, self._b, self._c, self._names)
         self._cs_ab = increments(float(p["noise_ratio"]))
+        try:
+            self._report = OnsetReport(p["onset_points"], p["peak_halflife"])
+        except ValueError as e:
+            raise ModelError(f"robust_pot: {e}") from None
 
     @staticmethod
     def acceptance_points(params: dict[str, Any]) -> int:
@@ -353,8 +377,12 @@ class RobustPot(ArrayDetector):
         # the window statistics hold surprise 0 where they are off (see Windows.update)
         s_all = np.concatenate([s_pt, st[self._win.surprises]])
         s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
+        # reported: an event's first points; later, less surprising ones as surprise 0
+        since = self._report.since(s, st[11], st[12])
+        keep = self._report.reported(since)
         rc = np.where(n > 0, zc * sigma, 0.0)
-        ctx = {"s": s, "s_all": s_all, "t": t, "r": r, "sigma": sigma, "e": e, "v": v, "cs": cs}
+        ctx = {"s": np.where(keep, s, 0.0), "s_raw": s, "keep": keep, "since": since}
+        ctx.update(s_all=s_all, t=t, r=r, sigma=sigma, e=e, v=v, cs=cs)
         # first differences, winsorised: a level step adds one bounded term to its block's
         # variance, a slow trend none
         lim_d = _ZCLIP * math.sqrt(2.0) * sigma
@@ -368,7 +396,7 @@ class RobustPot(ArrayDetector):
 
     def _detail(self, ctx: Ctx) -> dict[str, FloatArray]:
         w = float(self.params["multiplicity"])
-        s = ctx["s_all"]
+        s = np.where(ctx["keep"], ctx["s_all"], 0.0)
         row = {nm: s[i] for i, nm in enumerate((*self._names, *_WNAMES))}
         off = np.zeros(s.shape[1])  # a statistic not in use: surprise 0
         return {nm: score_with_resolution(row.get(nm, off), w) for nm in _NAMES + _WNAMES}
@@ -379,6 +407,9 @@ class RobustPot(ArrayDetector):
     ) -> FloatArray:  # fmt: skip
         p = self.params
         n = st[0]
+        # a point reported as 0 for adding nothing new is learned as its own surprise says
+        w = float(p["multiplicity"])
+        scores = np.where(ctx["keep"], scores, score_with_resolution(ctx["s_raw"], w))
         anomalous = scores >= float(p["learn_threshold"])
         slow = float(p["slow"])
         # persistence: +1 per anomalous point, -1/4 per normal one
@@ -428,6 +459,8 @@ class RobustPot(ArrayDetector):
         st[8] = slow_lvl
         st[9] = slow_mad
         st[10] = ctx["cs"]
+        st[11] = self._report.next_peak(st[11], ctx["s_raw"])
+        st[12] = ctx["since"]
         self._win.update(st, ctx["dc"], ctx["xc"], ctx["sigma"], n)
         st[0] = n + 1.0
         return st

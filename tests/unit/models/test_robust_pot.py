@@ -95,8 +95,9 @@ def test_growing_drift_keeps_scoring() -> None:
     x = _noise(4, 4000)
     x[1500:] += 0.05 * np.arange(2500) ** 1.5 / 10.0  # accelerating degradation
     s = run(make_detector("robust_pot"), x)
-    # the trend statistic does not learn its own alarms: still flagged 1500 points on
-    assert (s[3000:] >= 0.99).mean() >= 0.5
+    # the trend statistic does not learn its own alarms: 1500 points on, the drift is still
+    # reported, again each time its evidence passes the event's decayed peak
+    assert _longest_gap(s[3000:] >= 0.99) <= 150
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -104,7 +105,13 @@ def test_steady_ramp_keeps_scoring(seed: int) -> None:
     x = _noise(seed, 5000)
     x[2500:] += 0.02 * np.arange(2500)  # 3 noise sigma per window of 300 points
     s = run(make_detector("robust_pot"), x)
-    assert (s[4000:] >= 0.99).mean() >= 0.5
+    assert _longest_gap(s[4000:] >= 0.99) <= 200  # reported again within each window
+
+
+def _longest_gap(flagged: np.ndarray) -> int:
+    """Longest run of points without a flag (the whole length if none is flagged)."""
+    at = np.flatnonzero(flagged)
+    return int(np.diff(np.r_[-1, at, flagged.size]).max() - 1)
 
 
 @pytest.mark.parametrize("size", [8.0, 100.0, 1e4])
@@ -165,7 +172,7 @@ def test_json_round_trip_of_other_statistics_gives_the_same_scores(statistics: s
 
 def test_state_holds_tails_only_for_the_per_point_statistics_in_use() -> None:
     default = RobustPot().bytes_per_stream
-    assert default == 808
+    assert default == 824
     # each further per-point statistic adds its eight tail rows; window statistics have rows
     # whether or not they are in use
     assert RobustPot(statistics="point,level,range,trend,noise").bytes_per_stream == default + 64

@@ -1,0 +1,73 @@
+"""``robust_pot`` reports an event's onset, not its occupancy: a point that adds nothing new
+after an event's first ``onset_points`` is reported as 0, while learning is unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from htm_edge.models.detectors.robust_pot import RobustPot
+from htm_edge.models.errors import ModelError
+from tests.unit.models.models_helpers import run
+
+#: state rows of the reporting layer (the event's decayed peak, points since it)
+_REPORT_ROWS = [RobustPot.FIELDS.index("peak"), RobustPot.FIELDS.index("since")]
+
+
+def _noise(seed: int, n: int) -> np.ndarray:
+    return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)
+
+
+def _eventful(seed: int) -> np.ndarray:
+    """Noise with a spike, a step, a noise growth and a ramp, apart from each other."""
+    x = _noise(seed, 6000)
+    x[1200] += 40.0
+    x[2000:] += 100.0
+    x[3000:3600] = 80.0 + 4.0 * (x[3000:3600] - 80.0)
+    x[4500:] += 0.02 * np.arange(1500)
+    return x
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reporting_changes_no_learning_and_reports_each_point_as_itself_or_zero(seed: int) -> None:
+    x = _eventful(seed)
+    every, onset = RobustPot(onset_points=0), RobustPot()
+    s_every, s_onset = run(every, x), run(onset, x)
+    # a reported point keeps its own score; the others are reported as 0
+    assert np.all((s_onset == s_every) | (s_onset == 0.0))
+    assert np.sum((s_onset == 0.0) & (s_every >= 0.9)) > 0  # some repeats were dropped
+    # everything but the reporting rows is bit-identical: baselines and tails learn as before
+    a, b = every._blocks["state"], onset._blocks["state"]
+    rest = [i for i in range(a.shape[0]) if i not in _REPORT_ROWS]
+    np.testing.assert_array_equal(a[rest], b[rest])
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_a_big_step_is_reported_at_its_onset_only(seed: int) -> None:
+    x = _noise(seed, 3000)
+    x[2500:] += 100.0  # 50 sigma
+    s = run(RobustPot(), x)
+    before = run(RobustPot(onset_points=0), x)
+    assert s[2500] >= 0.99
+    onset_points = int(RobustPot.PARAMS["onset_points"])
+    assert int(np.sum(s[2500:] >= 0.9)) <= onset_points
+    assert int(np.sum(before[2500:] >= 0.9)) > onset_points  # what reporting every point gave
+
+
+def test_a_big_event_masks_what_follows_only_briefly() -> None:
+    """The peak an event sets fades (half-life ``peak_halflife``), so a new, smaller
+    anomaly some tens of points after it is reported."""
+    x = _noise(5, 3000)
+    x[2500:] += 40.0  # a 20 sigma step ...
+    x[2600] += 1000.0  # ... and, 100 points on, a spike of 500 sigma
+    s = run(RobustPot(), x)
+    assert s[2500] >= 0.99
+    assert s[2590:2600].max() == 0.0
+    assert s[2600] >= 0.99
+
+
+def test_onset_points_must_not_be_negative() -> None:
+    with pytest.raises(ModelError, match="onset_points"):
+        RobustPot(onset_points=-1)
+    with pytest.raises(ModelError, match="peak_halflife"):
+        RobustPot(peak_halflife=0.0)
