@@ -391,8 +391,18 @@ class RobustPot(ArrayDetector):
         return ctx
 
     def score_from(self, ctx: Ctx) -> FloatArray:
-        """Scores of prepared points (calibrated, distinct at the top)."""
-        return score_with_resolution(ctx["s"], float(self.params["multiplicity"]))
+        """Scores of prepared points (calibrated, distinct at the top), as reported."""
+        raw = self._raw_scores(ctx)
+        # surprise 0 (not reported, or an invalid point) is score 0 exactly
+        return np.where(ctx["s"] > 0.0, raw, 0.0)
+
+    def _raw_scores(self, ctx: Ctx) -> FloatArray:
+        """Scores of the surprise learning sees, computed once per prepared batch."""
+        if "raw_scores" not in ctx:
+            w = float(self.params["multiplicity"])
+            ctx["raw_scores"] = score_with_resolution(ctx["s_raw"], w)
+        raw: FloatArray = ctx["raw_scores"]
+        return raw
 
     def _detail(self, ctx: Ctx) -> dict[str, FloatArray]:
         w = float(self.params["multiplicity"])
@@ -408,8 +418,7 @@ class RobustPot(ArrayDetector):
         p = self.params
         n = st[0]
         # a point reported as 0 for adding nothing new is learned as its own surprise says
-        w = float(p["multiplicity"])
-        scores = np.where(ctx["keep"], scores, score_with_resolution(ctx["s_raw"], w))
+        scores = np.where(ctx["keep"], scores, self._raw_scores(ctx))
         anomalous = scores >= float(p["learn_threshold"])
         slow = float(p["slow"])
         # persistence: +1 per anomalous point, -1/4 per normal one
