@@ -22,3 +22,8 @@ def run_many(det: Detector, x: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Process ``x`` of shape (T, n): one vector step per row over streams 0..n-1."""
     idx = np.arange(x.shape[1], dtype=np.intp)
     return np.stack([det.process_many(idx, x[t], ts[t]) for t in range(x.shape[0])])
+
+
+def noise_series(seed: int, n: int = 3000) -> np.ndarray:
+    """``n`` points of N(50, 2): the healthy signal of the ``robust_pot`` tests."""
+    return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.synthetic import PROCESSES, timestamps
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.registry import make_detector
-from tests.unit.models.models_helpers import run, run_many
+from tests.unit.models.models_helpers import noise_series, run, run_many
 
 N_STREAMS, T = 20, 8000
 #: the stated rate is 1e-4 of healthy points >= 0.99; the goal is 2e-4 over long runs.
@@ -71,14 +71,10 @@ def test_calibrated_on_each_benchmark_process(kind: str) -> None:
     assert (s[int(0.15 * n) :] >= 0.99).mean() <= 2e-4
 
 
-def _noise(seed: int, n: int = 3000) -> np.ndarray:
-    return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("kind", ["step", "variance"])
 def test_onset_is_flagged_then_the_new_regime_is_accepted(kind: str, seed: int) -> None:
-    x = _noise(seed)
+    x = noise_series(seed)
     onset = 1500
     if kind == "step":
         x[onset:] += 16.0  # 8 sigma
@@ -92,7 +88,7 @@ def test_onset_is_flagged_then_the_new_regime_is_accepted(kind: str, seed: int) 
 
 
 def test_growing_drift_keeps_scoring() -> None:
-    x = _noise(4, 4000)
+    x = noise_series(4, 4000)
     x[1500:] += 0.05 * np.arange(2500) ** 1.5 / 10.0  # accelerating degradation
     s = run(make_detector("robust_pot"), x)
     # the trend statistic does not learn its own alarms: 1500 points on, the drift is still
@@ -102,7 +98,7 @@ def test_growing_drift_keeps_scoring() -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_steady_ramp_keeps_scoring(seed: int) -> None:
-    x = _noise(seed, 5000)
+    x = noise_series(seed, 5000)
     x[2500:] += 0.02 * np.arange(2500)  # 3 noise sigma per window of 300 points
     s = run(make_detector("robust_pot"), x)
     assert _longest_gap(s[4000:] >= 0.99) <= 200  # reported again within each window
@@ -116,7 +112,7 @@ def _longest_gap(flagged: np.ndarray) -> int:
 
 @pytest.mark.parametrize("size", [8.0, 100.0, 1e4])
 def test_finished_step_leaves_the_trend(size: float) -> None:
-    x = _noise(5, 4000)
+    x = noise_series(5, 4000)
     x[2500:] += 2.0 * size
     s = run(make_detector("robust_pot"), x)
     assert s[2500:2505].max() >= 0.99
@@ -152,7 +148,7 @@ def test_variance_tripling_flagged_at_onset_in_most_streams() -> None:
 
 
 def test_json_round_trip_mid_block_gives_the_same_scores() -> None:
-    x = _noise(7, 1400)
+    x = noise_series(7, 1400)
     a = make_detector("robust_pot")
     run(a, x[:1013])  # inside a block, with full windows and learned tails
     b = RobustPot.restore(json.loads(json.dumps(a.snapshot(), allow_nan=False)))
@@ -162,7 +158,7 @@ def test_json_round_trip_mid_block_gives_the_same_scores() -> None:
 
 @pytest.mark.parametrize("statistics", ["point,level,spread,range,trend,variance", "noise"])
 def test_json_round_trip_of_other_statistics_gives_the_same_scores(statistics: str) -> None:
-    x = _noise(8, 900)
+    x = noise_series(8, 900)
     a = RobustPot(statistics=statistics)
     run(a, x[:613])
     b = RobustPot.restore(json.loads(json.dumps(a.snapshot(), allow_nan=False)))
@@ -184,7 +180,7 @@ def test_state_holds_tails_only_for_the_per_point_statistics_in_use() -> None:
 @given(seed=st.integers(0, 10_000), base=st.floats(3.0, 50.0))
 def test_bigger_deviation_scores_higher_and_never_saturates(seed: int, base: float) -> None:
     det = make_detector("robust_pot")
-    run(det, _noise(seed, 600))
+    run(det, noise_series(seed, 600))
     devs = base * np.array([1.0, 2.0, 4.0, 16.0, 1e3, 1e6, 1e12])
     scores = [det.score_one(50.0 + 2.0 * d, 600 * 300.0) for d in devs]
     assert all(b >= a for a, b in itertools.pairwise(scores))
@@ -204,7 +200,7 @@ def test_constant_stream_makes_its_first_change_rare() -> None:
 def _held(seed: int, n1: int = 1500, hold: int = 6000, n2: int = 3000) -> np.ndarray:
     """Noise on a slow wave, its value held exactly for ``hold`` points, then live again."""
     t = np.arange(n1 + hold + n2)
-    x = _noise(seed, t.size) + 6.0 * np.sin(2 * np.pi * t / 900.0)
+    x = noise_series(seed, t.size) + 6.0 * np.sin(2 * np.pi * t / 900.0)
     x[n1 : n1 + hold] = x[n1 - 1]
     out: np.ndarray = x
     return out

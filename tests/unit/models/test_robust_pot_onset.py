@@ -8,19 +8,15 @@ import pytest
 
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.errors import ModelError
-from tests.unit.models.models_helpers import run
+from tests.unit.models.models_helpers import noise_series, run
 
 #: state rows of the reporting layer (the event's decayed peak, points since it)
 _REPORT_ROWS = [RobustPot.FIELDS.index("peak"), RobustPot.FIELDS.index("since")]
 
 
-def _noise(seed: int, n: int) -> np.ndarray:
-    return 50.0 + 2.0 * np.random.default_rng(seed).normal(size=n)
-
-
 def _eventful(seed: int) -> np.ndarray:
     """Noise with a spike, a step, a noise growth and a ramp, apart from each other."""
-    x = _noise(seed, 6000)
+    x = noise_series(seed, 6000)
     x[1200] += 40.0
     x[2000:] += 100.0
     x[3000:3600] = 80.0 + 4.0 * (x[3000:3600] - 80.0)
@@ -44,7 +40,7 @@ def test_reporting_changes_no_learning_and_reports_each_point_as_itself_or_zero(
 
 @pytest.mark.parametrize("seed", [2, 3, 4])
 def test_a_big_step_is_reported_at_its_onset_only(seed: int) -> None:
-    x = _noise(seed, 3000)
+    x = noise_series(seed, 3000)
     x[2500:] += 100.0  # 50 sigma
     s = run(RobustPot(), x)
     before = run(RobustPot(onset_points=0), x)
@@ -57,7 +53,7 @@ def test_a_big_step_is_reported_at_its_onset_only(seed: int) -> None:
 def test_a_big_event_masks_what_follows_only_briefly() -> None:
     """The peak an event sets fades (half-life ``peak_halflife``), so a new, smaller
     anomaly some tens of points after it is reported."""
-    x = _noise(5, 3000)
+    x = noise_series(5, 3000)
     x[2500:] += 40.0  # a 20 sigma step ...
     x[2600] += 1000.0  # ... and, 100 points on, a spike of 500 sigma
     s = run(RobustPot(), x)
