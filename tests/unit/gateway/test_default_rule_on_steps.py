@@ -55,7 +55,7 @@ def test_an_isolated_spike_opens_nothing() -> None:
 
 #: KNOWN GAP (strict xfail, flips to a failure once fixed): after a step's first point the
 #: tails have learned it, so its next points score below 0.99 and the rule's 3 of 5 rarely
-#: holds; both fixes measured raised the simulated fleet's false alerts sevenfold
+#: holds; each fix measured raised the simulated fleet's false alerts (docs/benchmarks.md)
 @pytest.mark.xfail(strict=True, reason="tails learn a step's first point; 3 of 5 rarely hold")
 def test_a_step_of_10_sigma_opens_the_default_rule_on_most_streams() -> None:
     assert _opened("step", 10.0) >= 0.75 * _STREAMS
