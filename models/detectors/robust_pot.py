@@ -74,16 +74,18 @@ still far from where it was.
 
 **Each event reported at its onset** (see :mod:`models.detectors._onset`). A
 point less surprising than the stream's recent peak (halved every
-``peak_halflife``, 20 points), and more than ``onset_points - 1`` (4) points after
-the last point that raised it, adds nothing new and is reported as 0. So a step or
-a spike is reported on its first five points, not until it is accepted, and a
-drift is reported again each time its evidence passes the peak (a ramp of 3 noise
-sigma per 300 points: 11 to 17 % of its points score 0.99 or more 1,000 to 2,000
-points after its onset, in runs at most 115 points apart; 2.25 sigma: 3 to 14 %,
-at most 490 apart). Five is the default anomaly rule's ``enter_window``, so the rule
-sees an event's first five points as they are (the simulated fleet's alerts did not
-change; on synthetic noise growth a few fewer open, see docs/benchmarks.md).
-Learning is unchanged.
+``peak_halflife``, 20 points) adds nothing new and is reported as 0, unless it is
+among the ``onset_points - 1`` (4) points after the last point that raised the peak
+and an alarm itself (score ``onset_score``, 0.98, or more). So a step or a spike is
+reported on its first point and those of its next four that are alarms, not until
+it is accepted, and a drift is reported again each time its evidence passes the
+peak (a ramp of 3 noise sigma per 300 points: 11 to 17 % of its points score 0.99
+or more 1,000 to 2,000 points after its onset, in runs at most 115 points apart;
+2.25 sigma: 3 to 14 %, at most 490 apart). Five is the default anomaly rule's
+``enter_window`` and 0.98 at most its entry score (0.99; 0.983 on a device its
+adaptation made more sensitive), so the rule sees every point of an event's first
+five that can be a hit (the simulated fleet's alerts did not change; on synthetic
+noise growth a few fewer open, see docs/benchmarks.md). Learning is unchanged.
 
 **Warm-up.** Per-point scores are damped over the first ``warmup`` (50) points.
 Every tail's shape is shrunk towards its prior with the weight of ``k0``
@@ -169,7 +171,12 @@ from htm_edge.models.detectors._noise import cusum_step, increments
 from htm_edge.models.detectors._onset import OnsetReport
 from htm_edge.models.detectors._point_tails import NAMES as POINT_NAMES
 from htm_edge.models.detectors._point_tails import point_tails
-from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
+from htm_edge.models.detectors._tail import (
+    score_with_resolution,
+    surprise_of_score,
+    tail_surprise_pot,
+    update_pot,
+)
 from htm_edge.models.detectors._window import Windows
 from htm_edge.models.errors import ModelError
 
@@ -213,9 +220,10 @@ class RobustPot(ArrayDetector):
     prior_rel, prior_runs, prior_rel_window:
         Warm-up floor of the per-point tails' mean excess relative to their thresholds,
         the exceedance runs over which it fades, and the same for the window tails.
-    onset_points, peak_halflife:
+    onset_points, peak_halflife, onset_score:
         Points of an event reported after the last point that raised the stream's
-        peak surprise (0: report every point), and the half-life of that peak, in points.
+        peak surprise (0: report every point), the half-life of that peak, in points,
+        and the score those points after the first need to be reported.
     hold_points:
         Points a value must stay exactly unchanged before the scales stop learning from
         it (a held value says nothing about the live signal's noise).
@@ -274,6 +282,7 @@ class RobustPot(ArrayDetector):
         "variance_xi_margin": 0.5,
         "onset_points": 5,
         "peak_halflife": 20.0,
+        "onset_score": 0.98,
         "hold_points": 300,
     }
     #: the leading rows of state; then eight tail rows (u, k, m1, m2, e1, pi, x, kp) per
@@ -311,8 +320,11 @@ class RobustPot(ArrayDetector):
         self._win = Windows(p, self._a0, self._use_w, self._log_k)
         self._pt = point_tails(p, self._b, self._c, self._names)
         self._cs_ab = increments(float(p["noise_ratio"]))
+        if not 0.0 < p["onset_score"] < 1.0:
+            raise ModelError("robust_pot: need 0 < onset_score < 1")
+        trail = surprise_of_score(float(p["onset_score"]), float(p["multiplicity"]))
         try:
-            self._report = OnsetReport(p["onset_points"], p["peak_halflife"])
+            self._report = OnsetReport(p["onset_points"], p["peak_halflife"], trail)
         except ValueError as e:
             raise ModelError(f"robust_pot: {e}") from None
 
@@ -388,7 +400,7 @@ class RobustPot(ArrayDetector):
         s = np.maximum(np.max(s_all, axis=0) - self._log_k, 0.0) * ramp(n, self._warm)
         # reported: an event's first points; later, less surprising ones as surprise 0
         since = self._report.since(s, st[11], st[12])
-        keep = self._report.reported(since)
+        keep = self._report.reported(since, s)
         rc = np.where(n > 0, zc * sigma, 0.0)
         ctx = {"s": np.where(keep, s, 0.0), "s_raw": s, "keep": keep, "since": since}
         ctx.update(s_all=s_all, t=t, r=r, sigma=sigma, e=e, v=v, cs=cs)

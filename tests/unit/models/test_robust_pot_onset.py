@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from htm_edge.models.detectors._tail import score_with_resolution, surprise_of_score
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.errors import ModelError
 from tests.unit.models.models_helpers import noise_series, run
@@ -38,6 +39,22 @@ def test_reporting_changes_no_learning_and_reports_each_point_as_itself_or_zero(
     np.testing.assert_array_equal(a[rest], b[rest])
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_events_later_points_are_reported_only_as_alarms(seed: int) -> None:
+    """Of an event's first points, those after the first are reported when they score
+    ``onset_score`` or more; the rest of how it fades is reported as 0."""
+    x = _eventful(seed)
+    alarms_only, whole = RobustPot(), RobustPot(onset_score=1e-12)
+    s, s_whole = run(alarms_only, x), run(whole, x)
+    differ = s != s_whole
+    assert np.any(differ)
+    assert np.all(s[differ] == 0.0)
+    assert np.all(s_whole[differ] < RobustPot.PARAMS["onset_score"])
+    # every point at or above onset_score is reported as it is
+    high = s_whole >= RobustPot.PARAMS["onset_score"]
+    np.testing.assert_array_equal(s[high], s_whole[high])
+
+
 @pytest.mark.parametrize("seed", [2, 3, 4])
 def test_a_big_step_is_reported_at_its_onset_only(seed: int) -> None:
     x = noise_series(seed, 3000)
@@ -62,8 +79,17 @@ def test_a_big_event_masks_what_follows_only_briefly() -> None:
     assert s[2600] >= 0.99
 
 
-def test_onset_points_must_not_be_negative() -> None:
+def test_onset_parameters_are_validated() -> None:
     with pytest.raises(ModelError, match="onset_points"):
         RobustPot(onset_points=-1)
     with pytest.raises(ModelError, match="peak_halflife"):
         RobustPot(peak_halflife=0.0)
+    with pytest.raises(ModelError, match="onset_score"):
+        RobustPot(onset_score=1.0)
+
+
+@pytest.mark.parametrize("score", [0.5, 0.9, 0.98, 0.99, 0.999999])
+@pytest.mark.parametrize("multiplicity", [1.0, 100.0, 1e4])
+def test_onset_threshold_is_the_surprise_of_its_score(score: float, multiplicity: float) -> None:
+    s = surprise_of_score(score, multiplicity)
+    assert score_with_resolution(np.array([s]), multiplicity)[0] == pytest.approx(score, abs=1e-9)
