@@ -16,12 +16,14 @@ scales stop learning until the value moves, so they keep what they had then inst
 shrinking towards the resolution. The levels still learn (a held value is where the
 signal is).
 
-State rows (of the detector's state, see ``RobustPot.FIELDS``): ``level``, ``mad``,
-``slow``, ``slow_mad`` and ``held`` (points the value has been held).
+State rows (of the detector's state, named by ``RobustPot.FIELDS``): it reads ``n`` and
+``prev`` and writes ``level``, ``mad``, ``slow``, ``slow_mad`` and ``held`` (points the
+value has been held).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,14 +32,11 @@ from htm_edge.models.detectors._core import SIGMA_PER_MAD, FloatArray, span_alph
 
 __all__ = ["Baselines"]
 
-# rows of the detector's state this module reads and writes
-_N, _LEVEL, _MAD, _PREV, _SLOW, _SLOW_MAD = 0, 1, 2, 4, 8, 9
-
 
 class Baselines:
     """Learning of the local and slow baselines for one parameter setting."""
 
-    def __init__(self, p: dict[str, Any], held_row: int) -> None:
+    def __init__(self, p: dict[str, Any], fields: Sequence[str]) -> None:
         self._alpha = span_alpha(p["span"])
         self._alpha_sc = span_alpha(p["scale_span"])
         self._alpha_sl = span_alpha(p["slow_span"])
@@ -45,7 +44,10 @@ class Baselines:
         self._huber = float(p["huber"])
         self._clip = float(p["clip"])
         self._hold_points = float(p["hold_points"])
-        self._held = held_row
+        # the rows of the detector's state this reads and writes, by name
+        self._n, self._prev, self._held = (fields.index(f) for f in ("n", "prev", "held"))
+        self._level, self._mad = fields.index("level"), fields.index("mad")
+        self._slow, self._slow_mad = fields.index("slow"), fields.index("slow_mad")
 
     def learn(
         self, st: FloatArray, x: FloatArray, r: FloatArray, sigma: FloatArray, damp: FloatArray
@@ -53,26 +55,28 @@ class Baselines:
         """Learn values ``x`` (residuals ``r`` from the local level, local scale ``sigma``)
         at the rates ``damp`` into the baseline rows of ``st`` (in place); ``st`` still
         holds the previous value (row ``prev``) and count (row ``n``)."""
-        n = st[_N]
+        n = st[self._n]
         warm = n < self._half_warm
-        held = np.where((x == st[_PREV]) & (n > 0), st[self._held] + 1.0, 0.0)
+        held = np.where((x == st[self._prev]) & (n > 0), st[self._held] + 1.0, 0.0)
         live = np.where(held >= self._hold_points, 0.0, 1.0)
         # local: running mean at first, then a Huber-clipped EWMA; anomalous points slowly
         a = np.maximum(self._alpha, 1.0 / (n + 1.0)) * damp
         lim = np.where(warm, np.inf, self._huber * sigma)
-        level = np.where(n > 0, st[_LEVEL] + a * np.clip(r, -lim, lim), x)
+        level = np.where(n > 0, st[self._level] + a * np.clip(r, -lim, lim), x)
         a_sc = np.where(n < 1, 0.0, np.maximum(self._alpha_sc, 1.0 / np.maximum(n, 1.0)) * damp)
         a_sc = a_sc * live
         lim_sc = np.where(warm, np.inf, self._clip * sigma)
-        mad = np.maximum(st[_MAD] + a_sc * (np.minimum(np.abs(r), lim_sc) - st[_MAD]), 1e-200)
+        mad = np.maximum(
+            st[self._mad] + a_sc * (np.minimum(np.abs(r), lim_sc) - st[self._mad]), 1e-200
+        )
         # slow: the signal's usual range
         a_sl = np.maximum(self._alpha_sl, 1.0 / (n + 1.0))
-        r_sl = x - st[_SLOW]
-        slow = np.where(n > 0, st[_SLOW] + a_sl * damp * r_sl, x)
-        lim_sl = np.where(warm, np.inf, self._clip * SIGMA_PER_MAD * st[_SLOW_MAD])
-        dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[_SLOW_MAD]
-        st[_SLOW_MAD] = np.where(n > 0, st[_SLOW_MAD] + a_sl * damp * live * dev_sl, 0.0)
-        st[_LEVEL] = level
-        st[_MAD] = mad
-        st[_SLOW] = slow
+        r_sl = x - st[self._slow]
+        slow = np.where(n > 0, st[self._slow] + a_sl * damp * r_sl, x)
+        lim_sl = np.where(warm, np.inf, self._clip * SIGMA_PER_MAD * st[self._slow_mad])
+        dev_sl = np.minimum(np.abs(r_sl), lim_sl) - st[self._slow_mad]
+        st[self._slow_mad] = np.where(n > 0, st[self._slow_mad] + a_sl * damp * live * dev_sl, 0.0)
+        st[self._level] = level
+        st[self._mad] = mad
+        st[self._slow] = slow
         st[self._held] = held

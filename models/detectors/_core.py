@@ -113,8 +113,10 @@ def surprise_to_score(s: FloatArray, multiplicity: float) -> FloatArray:
 
 
 def score_to_surprise(score: float, multiplicity: float) -> float:
-    """Inverse of :func:`surprise_to_score` for one score in (0, 1)."""
-    return -math.log(-math.log(score) / multiplicity)
+    """Inverse of :func:`surprise_to_score` for one score in (0, 1) (floor included), and
+    of :func:`models.detectors._tail.score_with_resolution` below its compressed top."""
+    floor = math.exp(-min(multiplicity, 700.0))
+    return -math.log(-math.log(score * (1.0 - floor) + floor) / multiplicity)
 
 
 def ramp(n: FloatArray, warmup: float) -> FloatArray:

@@ -43,13 +43,7 @@ import numpy as np
 from htm_edge.models.base import FloatArray
 from htm_edge.models.detectors._stats import BoolArray
 
-__all__ = [
-    "TAIL_ROWS",
-    "score_with_resolution",
-    "surprise_of_score",
-    "tail_surprise_pot",
-    "update_pot",
-]
+__all__ = ["TAIL_ROWS", "score_with_resolution", "tail_surprise_pot", "update_pot"]
 
 #: rows of one statistic's tail state
 TAIL_ROWS = ("u", "k", "m1", "m2", "e1", "pi", "exceeded", "kp")
@@ -158,12 +152,6 @@ def update_pot(
     a_pi = np.maximum(1.0 / (n + 1.0 / phi), 1.0 / memory) * damp
     pin = np.clip(pi + a_pi * (exc_f - pi), 1e-7, 0.5)
     return u_new, kn, m1n, m2n, e1n, pin, prev_new, kpn
-
-
-def surprise_of_score(score: float, multiplicity: float) -> float:
-    """The surprise ``-log p`` that :func:`score_with_resolution` maps to ``score`` (< 1)."""
-    floor = math.exp(-min(float(multiplicity), 700.0))
-    return -math.log(-math.log(score * (1.0 - floor) + floor) / float(multiplicity))
 
 
 def score_with_resolution(s: FloatArray, multiplicity: float) -> FloatArray:

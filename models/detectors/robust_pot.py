@@ -164,6 +164,7 @@ from htm_edge.models.detectors._core import (
     Key,
     floor_scale,
     ramp,
+    score_to_surprise,
     span_alpha,
     update_quantum,
 )
@@ -171,12 +172,7 @@ from htm_edge.models.detectors._noise import cusum_step, increments
 from htm_edge.models.detectors._onset import OnsetReport
 from htm_edge.models.detectors._point_tails import NAMES as POINT_NAMES
 from htm_edge.models.detectors._point_tails import point_tails
-from htm_edge.models.detectors._tail import (
-    score_with_resolution,
-    surprise_of_score,
-    tail_surprise_pot,
-    update_pot,
-)
+from htm_edge.models.detectors._tail import score_with_resolution, tail_surprise_pot, update_pot
 from htm_edge.models.detectors._window import Windows
 from htm_edge.models.errors import ModelError
 
@@ -301,7 +297,7 @@ class RobustPot(ArrayDetector):
             raise ModelError("robust_pot: need noise_ratio > 1, noise_cap > 0, noise_top > 0")
         if not 0.0 < p["phi"] < 0.5 or p["tail_memory"] * p["phi"] < 2 or p["k0"] <= 0:
             raise ModelError("robust_pot: need 0 < phi < 0.5, tail_memory * phi >= 2, k0 > 0")
-        self._base = Baselines(p, self.FIELDS.index("held"))
+        self._base = Baselines(p, self.FIELDS)
         self._b = span_alpha(p["level_span"])
         self._c = span_alpha(p["spread_span"])
         self._warm = float(p["warmup"])
@@ -322,7 +318,7 @@ class RobustPot(ArrayDetector):
         self._cs_ab = increments(float(p["noise_ratio"]))
         if not 0.0 < p["onset_score"] < 1.0:
             raise ModelError("robust_pot: need 0 < onset_score < 1")
-        trail = surprise_of_score(float(p["onset_score"]), float(p["multiplicity"]))
+        trail = score_to_surprise(float(p["onset_score"]), float(p["multiplicity"]))
         try:
             self._report = OnsetReport(p["onset_points"], p["peak_halflife"], trail)
         except ValueError as e:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from htm_edge.models.detectors._tail import score_with_resolution, surprise_of_score
+from htm_edge.models.detectors._core import score_to_surprise
+from htm_edge.models.detectors._tail import score_with_resolution
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.errors import ModelError
 from tests.unit.models.models_helpers import noise_series, run
@@ -91,5 +92,5 @@ def test_onset_parameters_are_validated() -> None:
 @pytest.mark.parametrize("score", [0.5, 0.9, 0.98, 0.99, 0.999999])
 @pytest.mark.parametrize("multiplicity", [1.0, 100.0, 1e4])
 def test_onset_threshold_is_the_surprise_of_its_score(score: float, multiplicity: float) -> None:
-    s = surprise_of_score(score, multiplicity)
+    s = score_to_surprise(score, multiplicity)
     assert score_with_resolution(np.array([s]), multiplicity)[0] == pytest.approx(score, abs=1e-9)
