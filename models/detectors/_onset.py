@@ -18,8 +18,9 @@ point last raised it (``since``):
 
 What follows from it:
 
-* a step or a spike is reported on its first ``onset_points`` points, not until it is
-  accepted; a window statistic held over its block, on the block's first points only;
+* a step or a spike is reported on its first point and those of the next
+  ``onset_points - 1`` that are alarms, not until it is accepted; a window statistic
+  held over its block, on the block's first points only;
 * a larger deviation, or a drift whose evidence keeps growing, raises the peak and is
   reported again; a big event masks a smaller one only while its halved peak stays
   above it (tens of points);
