@@ -13,7 +13,7 @@ from htm_edge.config.inventory import Device, Modality
 from htm_edge.gateway.settings import load_config
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.types import Score
-from tests.unit.models.models_helpers import run_many
+from tests.unit.models.models_helpers import row_times, run_many
 
 _STREAMS, _ONSET, _AFTER = 40, 2500, 300
 
@@ -32,7 +32,7 @@ def _opened(change: str, sigmas: float) -> int:
         x[_ONSET:] += 2.0 * sigmas
     else:
         x[_ONSET] += 2.0 * sigmas
-    ts = np.repeat((np.arange(x.shape[0]) * 60.0)[:, None], _STREAMS, axis=1)
+    ts = row_times(x, 60.0)
     scores = run_many(RobustPot(_STREAMS), x, ts)
     rule, device = _default_rule(), Device(device_id="mri-1", modality=Modality.MRI)
     opened = set()

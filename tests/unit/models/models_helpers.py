@@ -18,6 +18,11 @@ def run(det: Detector, x: np.ndarray, ts: np.ndarray | None = None, stream: int 
     return np.array([det.process_many(idx, x[i : i + 1], ts[i : i + 1])[0] for i in range(len(x))])
 
 
+def row_times(x: np.ndarray, step_s: float) -> np.ndarray:
+    """Timestamps for ``x`` of shape (T, n): row ``t`` at ``t * step_s`` on every stream."""
+    return np.repeat((np.arange(x.shape[0]) * step_s)[:, None], x.shape[1], axis=1)
+
+
 def run_many(det: Detector, x: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Process ``x`` of shape (T, n): one vector step per row over streams 0..n-1."""
     idx = np.arange(x.shape[1], dtype=np.intp)

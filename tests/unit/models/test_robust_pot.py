@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.synthetic import PROCESSES, timestamps
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.registry import make_detector
-from tests.unit.models.models_helpers import noise_series, run, run_many
+from tests.unit.models.models_helpers import noise_series, row_times, run, run_many
 
 N_STREAMS, T = 20, 8000
 #: the stated rate is 1e-4 of healthy points >= 0.99; the goal is 2e-4 over long runs.
@@ -55,7 +55,7 @@ def _process(kind: str, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("kind", ["heavy", "bursty", "quantised", "ar95", "modes"])
 def test_calibrated_on_stationary_processes(kind: str) -> None:
     x = _process(kind, 7)
-    ts = np.broadcast_to((np.arange(T) * 60.0)[:, None], x.shape).copy()
+    ts = row_times(x, 60.0)
     s = run_many(make_detector("robust_pot", N_STREAMS), x, ts)
     assert (s[200:] >= 0.99).mean() <= MAX_RATE
 
@@ -126,7 +126,7 @@ def _noise_growth_flagged(onset: int, variance_factor: float, streams: int = 40)
     rng = np.random.default_rng([onset, int(10 * variance_factor)])
     x = 50.0 + 2.0 * rng.normal(size=(onset + 400, streams))
     x[onset:] = 50.0 + math.sqrt(variance_factor) * (x[onset:] - 50.0)
-    ts = np.broadcast_to((np.arange(onset + 400) * 60.0)[:, None], x.shape).copy()
+    ts = row_times(x, 60.0)
     s = run_many(make_detector("robust_pot", streams), x, ts)
     return float(np.mean(s[onset : onset + 150].max(axis=0) >= 0.99))
 
@@ -239,7 +239,7 @@ def test_zero_inflated_zeros_never_score() -> None:
 def test_a_big_batch_is_scored_in_chunks_as_one() -> None:
     n = 20_000  # above the chunk size of 16,384 streams
     x = np.random.default_rng(8).normal(size=(60, n))
-    ts = np.broadcast_to((np.arange(60) * 60.0)[:, None], x.shape).copy()
+    ts = row_times(x, 60.0)
     whole = run_many(make_detector("robust_pot", n), x, ts)
     split = make_detector("robust_pot", n)
     lo, hi = np.arange(0, 7000, dtype=np.intp), np.arange(7000, n, dtype=np.intp)

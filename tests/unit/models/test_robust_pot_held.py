@@ -10,7 +10,7 @@ import pytest
 
 from htm_edge.models.detectors.robust_pot import RobustPot
 from htm_edge.models.errors import ModelError
-from tests.unit.models.models_helpers import noise_series, run, run_many
+from tests.unit.models.models_helpers import noise_series, row_times, run, run_many
 
 _MAD = RobustPot.FIELDS.index("mad")
 _SLOW_MAD = RobustPot.FIELDS.index("slow_mad")
@@ -48,7 +48,7 @@ def test_signals_live_again_after_a_long_hold_are_accepted_sooner() -> None:
     held = [_held(seed, 5000) for seed in range(1, 13)]
     x = np.stack([h[0] for h in held], axis=1)
     resume = held[0][1]
-    ts = np.repeat((np.arange(x.shape[0]) * 300.0)[:, None], x.shape[1], axis=1)
+    ts = row_times(x, 300.0)
 
     def settle(det: RobustPot) -> int:
         s = run_many(det, x, ts)[resume:]
